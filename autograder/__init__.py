@@ -1,0 +1,1 @@
+"""autograder: grade a whole class with nbgrader, robust to broken and hostile submissions."""

@@ -1,0 +1,15 @@
+"""rnn_tf: a vanilla RNN written by hand in Keras 3, and the tools to see why its gradients vanish.
+
+The public API, one section per lesson (each module's docstring says which part of the lecture it serves).
+"""
+
+import os as _os
+
+# TensorFlow's C++ start-up chatter goes to stderr, which nbgrader scores as a failed test cell.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+# --- the layer (issue 2): rnn_tf/cell.py, rnn_tf/layer.py ---
+
+# --- BPTT, gradient diagnostics, clipping (issue 3): bptt.py, gradients.py, clipping.py ---
+
+# --- configurations and tasks (issue 4): tasks.py, configurations.py ---
