@@ -1,0 +1,328 @@
+"""Helpers for the course's test cells: assertions that explain a failure to a student, and a
+guard that stops an exercise from being answered by calling the very thing it asks for.
+
+Used by every assignment in `course/source` (see `course/README.md`):
+
+    from rnn_tf.testing import assert_close, assert_shape, forbid
+
+    with forbid("keras.layers.SimpleRNN", "rnn_tf.bptt.rnn_forward", task="rnn_forward"):
+        h, cache = rnn_forward(x, h0, W_x, W_h, b)
+    assert_close(h, h_keras, name="h", hint="is the bias added at every step?")
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import importlib
+import inspect
+import logging
+import sys
+import textwrap
+import warnings
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+
+# Bound once at import (the locked set-up cell imports this module before any student code), so a
+# submission that later replaces np.allclose or np.testing does not change what "close" means here.
+_asarray = np.asarray
+_abs = np.abs
+_isfinite = np.isfinite
+_isnan = np.isnan
+_argmax = np.argmax
+_unravel_index = np.unravel_index
+_all = np.all
+_any = np.any
+_float64 = np.float64
+
+# What an exercise typically must not call, by topic. Test cells pass these to `forbid`; targets
+# whose module is not installed are skipped, since nobody can call what is not there.
+FORWARD_FORBIDDEN = (
+    "keras.layers.SimpleRNN",
+    "keras.layers.SimpleRNNCell",
+    "keras.layers.GRU",
+    "keras.layers.LSTM",
+    "rnn_tf.bptt.rnn_step_forward",
+    "rnn_tf.bptt.rnn_forward",
+)
+BACKWARD_FORBIDDEN = (
+    "tensorflow.GradientTape",
+    "tensorflow.gradients",
+    "tensorflow.autodiff.ForwardAccumulator",
+    "rnn_tf.bptt.rnn_step_backward",
+    "rnn_tf.bptt.rnn_backward",
+)
+CLIPPING_FORBIDDEN = (
+    "tensorflow.clip_by_global_norm",
+    "tensorflow.clip_by_norm",
+    "tensorflow.linalg.global_norm",
+    "rnn_tf.clipping.clip_by_global_norm",
+    "rnn_tf.clipping.clip_by_norm",
+)
+
+
+class ForbiddenCallError(AssertionError):
+    """An exercise called the library function it was asked to write (an AssertionError, so
+    nbgrader scores the test cell 0 like any other failed check)."""
+
+
+# --- assertions ---------------------------------------------------------------------------------
+
+
+def _describe(value: Any) -> str:
+    return f"{type(value).__name__} with shape {getattr(value, 'shape', None)}"
+
+
+def _as_array(value: Any, name: str) -> np.ndarray:
+    if value is None:
+        raise AssertionError(f"{name}: expected an array, got None. Usual cause: a missing `return`.")
+    try:
+        return _asarray(value)
+    except Exception as error:  # anything that will not become an array is a wrong answer
+        raise AssertionError(f"{name}: expected an array, got {_describe(value)} ({error}).") from None
+
+
+def assert_shape(actual: Any, expected_shape: tuple, name: str, hint: str | None = None) -> None:
+    """Fails, saying what was expected and what came back, unless `actual.shape == expected_shape`.
+
+    Args:
+        actual: the student's array (NumPy array or tf tensor).
+        expected_shape: the shape it must have.
+        name: what the array is, as the student knows it (`"h"`, `"dW_h"`).
+        hint: the mistake that usually produces a wrong shape.
+    """
+    shape = tuple(_as_array(actual, name).shape)
+    if shape != tuple(expected_shape):
+        message = f"{name}: expected shape {tuple(expected_shape)}, got {shape}."
+        if hint:
+            message += f" Usual cause: {hint}"
+        raise AssertionError(message)
+
+
+def assert_close(
+    actual: Any,
+    expected: Any,
+    name: str,
+    *,
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    hint: str | None = None,
+    reference: str = "the reference",
+) -> None:
+    """Fails unless `actual` matches `expected` elementwise, |actual - expected| <= atol + rtol *
+    |expected|, with a message giving the shapes, the worst element and the usual cause.
+
+    Args:
+        actual: what the student's code returned.
+        expected: the trusted value (from TensorFlow/Keras or finite differences).
+        name: what the value is (`"dW_h"`).
+        rtol, atol: the tolerance, stated in the message.
+        hint: the mistake that usually produces this mismatch.
+        reference: where `expected` came from, for the message (`"tf.GradientTape"`).
+
+    Example:
+        assert_close(dW_h, tape_dW_h, name="dW_h", reference="tf.GradientTape",
+                     hint="matches only the last step: are you accumulating over t?")
+    """
+    got = _as_array(actual, name)
+    want = _as_array(expected, "expected " + name)
+    assert_shape(got, want.shape, name, hint)
+    if not np.issubdtype(got.dtype, np.number):
+        raise AssertionError(f"{name}: expected numbers, got an array of dtype {got.dtype}.")
+    got64, want64 = got.astype(_float64), want.astype(_float64)
+    if not _all(_isfinite(got64)) and _all(_isfinite(want64)):
+        where = tuple(int(i) for i in np.argwhere(~_isfinite(got64))[0])
+        raise AssertionError(
+            f"{name}: got a non-finite value ({got64[where]}) at index {where}, expected "
+            f"{want64[where]!r}. Usual cause: an overflow or a division by zero."
+            + (f" Also check: {hint}" if hint else "")
+        )
+    error = _abs(got64 - want64)
+    allowed = atol + rtol * _abs(want64)
+    bad = error > allowed
+    if _any(bad) or _any(_isnan(error) & ~_isnan(want64)):
+        worst = _unravel_index(_argmax(_asarray(error - allowed)), error.shape) if error.size else ()
+        worst = tuple(int(i) for i in worst)
+        message = (
+            f"{name} does not match {reference}: {int(bad.sum())} of {bad.size} values differ; "
+            f"worst at index {worst}: expected {want64[worst]:.6g}, got {got64[worst]:.6g} "
+            f"(tolerance rtol={rtol:g}, atol={atol:g})."
+        )
+        if hint:
+            message += f" Usual cause: {hint}"
+        raise AssertionError(message)
+
+
+# --- the forbidden-call guard --------------------------------------------------------------------
+
+
+def _resolve(target: str) -> tuple[Any, str, Any] | None:
+    """`"keras.layers.SimpleRNN"` -> (owner module, attribute name, object); None if absent."""
+    parts = target.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        try:
+            owner: Any = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        try:
+            for attribute in parts[split:-1]:
+                owner = getattr(owner, attribute)
+            return owner, parts[-1], getattr(owner, parts[-1])
+        except AttributeError:
+            return None
+    return None
+
+
+def _namespaces(roots: set[str], extra: Iterable[dict]) -> list[dict]:
+    """The dicts through which a forbidden object could be reached: every loaded module of the
+    target's packages, the notebook's own namespace and the functions under test's globals."""
+    spaces = [vars(m) for name, m in list(sys.modules.items())
+              if m is not None and name.split(".")[0] in roots]
+    main = sys.modules.get("__main__")
+    if main is not None:
+        spaces.append(vars(main))
+    spaces.extend(extra)
+    return spaces
+
+
+@contextlib.contextmanager
+def forbid(*targets: str, task: str, namespaces: Iterable[dict] = ()) -> Iterator[list[str]]:
+    """Inside the block, calling any of `targets` raises ForbiddenCallError naming `task`.
+
+    Classes are blocked at `__init__` (so subclasses and every alias are caught); functions are
+    replaced wherever a loaded module, the notebook or `namespaces` binds them. A call that the
+    student's code catches and hides is still reported when the block ends.
+
+    Args:
+        *targets: dotted names, e.g. `"tensorflow.GradientTape"`, `"rnn_tf.bptt.rnn_backward"`.
+        task: what the student was asked to write, for the message.
+        namespaces: further dicts to patch, e.g. `student_function.__globals__`.
+
+    Yields:
+        The list of forbidden names called so far.
+
+    Example:
+        with forbid(*BACKWARD_FORBIDDEN, task="rnn_backward"):
+            grads = rnn_backward(dh, x, h0, h, W_x, W_h)
+    """
+    attempts: list[str] = []
+
+    def make_raiser(label: str):
+        def raiser(*args, **kwargs):
+            attempts.append(label)
+            raise ForbiddenCallError(
+                f"{task}: you were asked to implement this yourself, not call {label}."
+            )
+        return raiser
+
+    undo: list[tuple[Any, str, Any, bool]] = []  # (owner, attribute, old value, was own attribute)
+    try:
+        resolved = [(t, _resolve(t)) for t in targets]
+        resolved = [(t, r) for t, r in resolved if r is not None]
+        roots = {t.split(".")[0] for t, _ in resolved}
+        roots |= {getattr(obj, "__module__", "").split(".")[0] for _, (_, _, obj) in resolved}
+        roots.discard("")
+        spaces = _namespaces(roots, namespaces)
+        for label, (_owner, _attribute, obj) in resolved:
+            raiser = make_raiser(label)
+            if inspect.isclass(obj):
+                undo.append((obj, "__init__", obj.__dict__.get("__init__"), "__init__" in obj.__dict__))
+                obj.__init__ = lambda self, *a, _r=raiser, **k: _r()
+                continue
+            for space in spaces:
+                for key, value in list(space.items()):
+                    if value is obj:
+                        undo.append((space, key, value, True))
+                        space[key] = raiser
+        yield attempts
+    finally:
+        for owner, attribute, old, was_own in reversed(undo):
+            if isinstance(owner, dict):
+                owner[attribute] = old
+            elif was_own:
+                setattr(owner, attribute, old)
+            else:
+                delattr(owner, attribute)
+    if attempts:
+        raise ForbiddenCallError(
+            f"{task}: you were asked to implement this yourself, not call {attempts[0]} "
+            "(the call was caught inside your code, but it was made)."
+        )
+
+
+def run_without(func, *args, forbidden: Iterable[str], task: str | None = None, **kwargs):
+    """Calls `func(*args, **kwargs)` with `forbidden` blocked (see `forbid`) and returns its result."""
+    task = task or getattr(func, "__name__", "this exercise")
+    with forbid(*forbidden, task=task, namespaces=[getattr(func, "__globals__", {})]):
+        return func(*args, **kwargs)
+
+
+def _sources(obj: Any) -> list[str]:
+    """Source of a function, or of every method of a class (inspect cannot find the source of a
+    class defined in a notebook, but it can find each of its functions)."""
+    if inspect.isclass(obj):
+        functions = [v for v in vars(obj).values() if inspect.isfunction(v)]
+        functions += [v.fget for v in vars(obj).values() if isinstance(v, property) and v.fget]
+    else:
+        functions = [obj]
+    sources = []
+    for function in functions:
+        try:
+            sources.append(textwrap.dedent(inspect.getsource(function)))
+        except (OSError, TypeError):
+            continue
+    return sources
+
+
+def names_used(obj: Any) -> set[str]:
+    """Every name and attribute a function's (or a class's methods') source refers to."""
+    used: set[str] = set()
+    for source in _sources(obj):
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Name):
+                used.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                used.add(node.attr)
+    return used
+
+
+def assert_not_used(obj: Any, *names: str, task: str | None = None) -> None:
+    """Fails if the source of `obj` (a function or class) mentions any of `names`, e.g.
+    `assert_not_used(MyCell, "SimpleRNN", "SimpleRNNCell")`; a class's bases are checked too."""
+    task = task or getattr(obj, "__name__", "this exercise")
+    used = names_used(obj)
+    if inspect.isclass(obj):
+        used |= {base.__name__ for base in inspect.getmro(obj)[1:]}
+    found = sorted(set(names) & used)
+    if found:
+        raise ForbiddenCallError(
+            f"{task}: you were asked to implement this yourself, not use {', '.join(found)}."
+        )
+
+
+# --- keeping test cells' stderr empty --------------------------------------------------------------
+
+
+def quiet_notebook() -> None:
+    """Sends Python warnings and TensorFlow/absl log records to stdout: nbgrader scores any test
+    cell that writes to stderr as 0, and a deprecation warning is not a wrong answer."""
+
+    def show_on_stdout(message, category, filename, lineno, file=None, line=None):
+        print(warnings.formatwarning(message, category, filename, lineno, line).rstrip(),
+              file=sys.stdout)
+
+    warnings.showwarning = show_on_stdout
+    handler = logging.StreamHandler(sys.stdout)
+    for name in ("tensorflow", "absl", "keras", "h5py", "matplotlib"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.ERROR)
+        logger.handlers[:] = [handler]
+        logger.propagate = False
+    try:
+        from absl import logging as absl_logging
+
+        absl_logging.set_verbosity(absl_logging.ERROR)
+        absl_logging.set_stderrthreshold("fatal")
+    except ImportError:  # absl comes with TensorFlow; without it there is nothing to quiet
+        pass
