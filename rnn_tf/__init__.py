@@ -12,6 +12,8 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 # --- the layer (issue 2): rnn_tf/cell.py, rnn_tf/layer.py ---
+from rnn_tf.cell import SimpleRNNCell  # noqa: E402  (after the TF environment above)
+from rnn_tf.layer import SimpleRNN  # noqa: E402
 
 # --- BPTT, gradient diagnostics, clipping (issue 3): bptt.py, gradients.py, clipping.py ---
 
