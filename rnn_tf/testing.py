@@ -45,6 +45,10 @@ FORWARD_FORBIDDEN = (
     "keras.layers.LSTM",
     "rnn_tf.bptt.rnn_step_forward",
     "rnn_tf.bptt.rnn_forward",
+    "rnn_tf.cell.SimpleRNNCell",
+    "rnn_tf.layer.SimpleRNN",
+    "rnn_tf.fast_path.simple_rnn",
+    "rnn_tf.testing.keras_rnn_states",
 )
 BACKWARD_FORBIDDEN = (
     "tensorflow.GradientTape",
@@ -52,6 +56,8 @@ BACKWARD_FORBIDDEN = (
     "tensorflow.autodiff.ForwardAccumulator",
     "rnn_tf.bptt.rnn_step_backward",
     "rnn_tf.bptt.rnn_backward",
+    "rnn_tf.testing.tape_rnn_gradients",
+    "rnn_tf.testing.numerical_gradient",
 )
 CLIPPING_FORBIDDEN = (
     "tensorflow.clip_by_global_norm",
@@ -152,6 +158,60 @@ def assert_close(
         if hint:
             message += f" Usual cause: {hint}"
         raise AssertionError(message)
+
+
+# --- trusted references, computed by TensorFlow/Keras or by finite differences ---------------------
+
+
+def keras_rnn_states(x, h0, W_x, W_h, b) -> np.ndarray:
+    """Every hidden state h_1 ... h_T, (B, T, H), computed by `keras.layers.SimpleRNN` in float64
+    with the given row-layout weights (W_x is Keras's `kernel`, W_h its `recurrent_kernel`)."""
+    import keras
+
+    x, h0 = _asarray(x, dtype=_float64), _asarray(h0, dtype=_float64)  # (B, T, D), (B, H)
+    layer = keras.layers.SimpleRNN(h0.shape[1], return_sequences=True, dtype="float64")
+    layer.build((None,) + x.shape[1:])
+    layer.set_weights([_asarray(W_x, dtype=_float64), _asarray(W_h, dtype=_float64),
+                       _asarray(b, dtype=_float64)])
+    return _asarray(layer(x, initial_state=[h0]))  # (B, T, H)
+
+
+def tape_rnn_gradients(dh, x, h0, W_x, W_h, b) -> tuple[np.ndarray, ...]:
+    """(dx, dh0, dW_x, dW_h, db) of the loss sum(dh * h), where h (B, T, H) comes from
+    `keras.layers.SimpleRNN` in float64 and the gradients from `tf.GradientTape`."""
+    import keras
+    import tensorflow as tf
+
+    x = tf.constant(_asarray(x, dtype=_float64))  # (B, T, D)
+    h0 = tf.constant(_asarray(h0, dtype=_float64))  # (B, H)
+    layer = keras.layers.SimpleRNN(h0.shape[1], return_sequences=True, dtype="float64")
+    layer.build((None,) + tuple(x.shape[1:]))
+    layer.set_weights([_asarray(W_x, dtype=_float64), _asarray(W_h, dtype=_float64),
+                       _asarray(b, dtype=_float64)])
+    with tf.GradientTape() as tape:
+        tape.watch([x, h0])
+        h = layer(x, initial_state=[h0])  # (B, T, H)
+        loss = tf.reduce_sum(tf.constant(_asarray(dh, dtype=_float64)) * h)
+    grads = tape.gradient(loss, [x, h0, *layer.trainable_weights])
+    return tuple(_asarray(g) for g in grads)
+
+
+def numerical_gradient(f, x, eps: float = 1e-6) -> np.ndarray:
+    """Central differences (f(x + eps e_i) - f(x - eps e_i)) / (2 eps) of a scalar function f
+    at every entry of the float64 array x; x is restored afterwards. Error O(eps^2)."""
+    x = _asarray(x)
+    if x.dtype != _float64:
+        raise ValueError(f"numerical_gradient needs a float64 array, got dtype {x.dtype}.")
+    grad = np.zeros_like(x)
+    for index in np.ndindex(*x.shape):
+        saved = x[index]
+        x[index] = saved + eps
+        f_plus = float(f(x))
+        x[index] = saved - eps
+        f_minus = float(f(x))
+        x[index] = saved
+        grad[index] = (f_plus - f_minus) / (2 * eps)
+    return grad
 
 
 # --- the forbidden-call guard --------------------------------------------------------------------
