@@ -18,3 +18,16 @@ from rnn_tf.layer import SimpleRNN  # noqa: E402
 # --- BPTT, gradient diagnostics, clipping (issue 3): bptt.py, gradients.py, clipping.py ---
 
 # --- configurations and tasks (issue 4): tasks.py, configurations.py ---
+
+# --- the cliff (issue 5, assignment 3): cliff.py ---
+from rnn_tf.cliff import (  # noqa: E402
+    CliffExperiment,
+    DescentPath,
+    ErrorSurface,
+    cliff_error,
+    cliff_error_and_grad,
+    cliff_experiment,
+    error_surface,
+    gradient_descent,
+    plot_cliff,
+)
