@@ -16,6 +16,20 @@ from rnn_tf.cell import SimpleRNNCell  # noqa: E402  (after the TF environment a
 from rnn_tf.layer import SimpleRNN  # noqa: E402
 
 # --- BPTT, gradient diagnostics, clipping (issue 3): bptt.py, gradients.py, clipping.py ---
+# (experiments.py, behind the `rnn-experiments` command, is imported on demand: it needs matplotlib.)
+from rnn_tf.bptt import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward  # noqa: E402
+from rnn_tf.clipping import clip_by_global_norm, clip_by_norm, global_norm  # noqa: E402
+from rnn_tf.gradients import (  # noqa: E402
+    gradient_bound,
+    hidden_state_gradients,
+    jacobian_norms_by_distance,
+    jacobian_products,
+    largest_singular_value,
+    layer_jacobian_norms_by_distance,
+    saturation_fraction,
+    spectral_radius,
+    step_jacobians,
+)
 
 # --- configurations and tasks (issue 4): tasks.py, configurations.py ---
 
