@@ -3,6 +3,8 @@
 Lesson 1 (the recurrence): the cell that `keras.layers.RNN` and `rnn_tf.SimpleRNN` loop over time.
 """
 
+import numbers
+
 import keras
 from keras import activations, constraints, initializers, ops, regularizers
 
@@ -31,7 +33,7 @@ def get_activation(activation):
 
 
 def check_units(units):
-    if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+    if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:
         raise ValueError(f"`units` should be a positive integer; got units={units!r}.")
 
 
@@ -101,7 +103,7 @@ class SimpleRNNCell(keras.layers.Layer, DropoutRNNCell):
     ):
         check_units(units)
         super().__init__(**kwargs)
-        self.units = units
+        self.units = int(units)  # a NumPy integer would upset keras.layers.RNN
         self.activation = get_activation(activation)
         self.use_bias = use_bias
         self.kernel_initializer = initializers.get(kernel_initializer)
@@ -118,8 +120,8 @@ class SimpleRNNCell(keras.layers.Layer, DropoutRNNCell):
         self.recurrent_dropout = min(1.0, max(0.0, recurrent_dropout))
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)  # read by DropoutRNNCell
-        self.state_size = units  # read by keras.layers.RNN
-        self.output_size = units
+        self.state_size = self.units  # read by keras.layers.RNN
+        self.output_size = self.units
 
     def build(self, input_shape):
         # Keras's names, order and shapes, so set_weights/get_weights interchange with Keras.
