@@ -58,6 +58,11 @@ BACKWARD_FORBIDDEN = (
     "rnn_tf.bptt.rnn_backward",
     "rnn_tf.testing.tape_rnn_gradients",
     "rnn_tf.testing.numerical_gradient",
+    "rnn_tf.testing.tape_jacobian_norms",
+    "rnn_tf.gradients.step_jacobians",
+    "rnn_tf.gradients.jacobian_products",
+    "rnn_tf.gradients.jacobian_norms_by_distance",
+    "rnn_tf.gradients.layer_jacobian_norms_by_distance",
 )
 CLIPPING_FORBIDDEN = (
     "tensorflow.clip_by_global_norm",
@@ -194,6 +199,30 @@ def tape_rnn_gradients(dh, x, h0, W_x, W_h, b) -> tuple[np.ndarray, ...]:
         loss = tf.reduce_sum(tf.constant(_asarray(dh, dtype=_float64)) * h)
     grads = tape.gradient(loss, [x, h0, *layer.trainable_weights])
     return tuple(_asarray(g) for g in grads)
+
+
+def tape_jacobian_norms(x, h0, W_x, W_h, b) -> tuple[np.ndarray, np.ndarray]:
+    """(h, norms) for the tanh recurrence run in TensorFlow (float64): the states h (B, T, H) and
+    norms (B, T) with norms[:, d] = ||dh_T/dh_{T-d}||_2 (spectral norm), each Jacobian taken by
+    `tf.GradientTape.batch_jacobian` (d = 0 is the identity, norm 1)."""
+    import tensorflow as tf
+
+    x = tf.constant(_asarray(x, dtype=_float64))  # (B, T, D)
+    h_prev = tf.constant(_asarray(h0, dtype=_float64))  # (B, H)
+    W_x, W_h, b = (tf.constant(_asarray(a, dtype=_float64)) for a in (W_x, W_h, b))
+    states = []
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(h_prev)
+        for t in range(x.shape[1]):
+            h_prev = tf.tanh(x[:, t] @ W_x + h_prev @ W_h + b)  # (B, H)
+            states.append(h_prev)
+    norms = [np.ones(x.shape[0])]
+    for d in range(1, len(states)):
+        jacobian = tape.batch_jacobian(states[-1], states[-1 - d], experimental_use_pfor=False)
+        norms.append(np.linalg.norm(jacobian.numpy(), ord=2, axis=(1, 2)))  # (B,)
+    del tape
+    h = tf.stack(states, axis=1).numpy()  # (B, T, H)
+    return h, np.stack(norms, axis=1)  # (B, T)
 
 
 def numerical_gradient(f, x, eps: float = 1e-6) -> np.ndarray:
