@@ -1,0 +1,170 @@
+"""A sample class, generated deterministically from a course's source and release notebooks.
+
+One student per case, named for it: a correct submission (the source's solutions in the release),
+an empty one (the release as handed out), typical mistakes, and the hostile and broken
+submissions the grader must survive. Used by ``rnn-grade demo``, the tests and the benchmark.
+Every case is a function ``(correct, release, context) -> notebook | bytes``.
+"""
+
+import copy
+import json
+import os
+import re
+
+import nbformat
+
+SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.MULTILINE)
+
+
+def _nbg(cell) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def _answers(nb):
+    return [c for c in nb.cells if _nbg(c).get("solution") and c.cell_type == "code"]
+
+
+def _tests(nb):
+    return [c for c in nb.cells if _nbg(c).get("grade") and not _nbg(c).get("solution")
+            and c.cell_type == "code"]
+
+
+def correct_notebook(source, release):
+    """The release with every answer cell replaced by the source's solution."""
+    nb = copy.deepcopy(release)
+    solutions = {_nbg(c).get("grade_id"): c.source for c in source.cells}
+    for cell in nb.cells:
+        if _nbg(cell).get("solution"):
+            cell.source = SOLUTION_MARKERS.sub("", solutions[_nbg(cell)["grade_id"]])
+    return nb
+
+
+def _prepend_to_first_answer(nb, code):
+    _answers(nb)[0].source = code + "\n" + _answers(nb)[0].source
+    return nb
+
+
+def _break_first_answer(nb, code):
+    """First answer replaced by a stub that returns None, preceded by ``code``."""
+    first = _answers(nb)[0]
+    first.source = code + "\n" + re.sub(r"(def \w+\(.*?\):[^\n]*\n)",
+                                        r"\1    return None\n", first.source, count=1)
+    return nb
+
+
+CASES = {
+    "correct": lambda ok, rel, ctx: ok,
+    "empty": lambda ok, rel, ctx: rel,
+    "only_first_exercise": lambda ok, rel, ctx: _only_first(ok, rel),
+    "invalid_json": lambda ok, rel, ctx: b'{"cells": [ {"cell_type": "code", ',
+    "empty_file": lambda ok, rel, ctx: b"",
+    "schema_v4_points_altered": lambda ok, rel, ctx: _alter_metadata(ok),
+    "wrong_assignment": lambda ok, rel, ctx: ctx.get("other_correct", rel),
+    "edited_test": lambda ok, rel, ctx: _edit_tests(ok, rel),
+    "deleted_test": lambda ok, rel, ctx: _delete_first_test(ok),
+    "duplicated_reordered_test": lambda ok, rel, ctx: _duplicate_and_move_test(ok),
+    "edited_readonly": lambda ok, rel, ctx: _edit_setup(ok),
+    "infinite_loop": lambda ok, rel, ctx: _prepend_to_first_answer(ok, "while True:\n    pass"),
+    "kernel_exit": lambda ok, rel, ctx: _prepend_to_first_answer(ok, "import os\nos._exit(3)"),
+    "segfault": lambda ok, rel, ctx: _prepend_to_first_answer(
+        ok, "import ctypes\nctypes.string_at(0)"),
+    "memory_hog": lambda ok, rel, ctx: _prepend_to_first_answer(
+        ok, "hog = []\nwhile True:\n    hog.append(b'x' * 50_000_000)"),
+    "monkeypatch_numpy": lambda ok, rel, ctx: _break_first_answer(ok, (
+        "import numpy, numpy.testing\n"
+        "numpy.testing.assert_allclose = lambda *args, **kwargs: None\n"
+        "numpy.allclose = lambda *args, **kwargs: True\n"
+        "_fake = lambda *args, **kwargs: None\n"
+        "for _name in [n for n in list(globals()) if n.startswith('assert')]:\n"
+        "    globals()[_name] = _fake")),
+    "monkeypatch_helpers": lambda ok, rel, ctx: _break_first_answer(ok, (
+        "import builtins, sys\n"
+        "_helpers = sys.modules.get('rnn_tf.testing')\n"
+        "for _name in dir(_helpers) if _helpers else []:\n"
+        "    if not _name.startswith('_') and callable(getattr(_helpers, _name)):\n"
+        "        setattr(_helpers, _name, lambda *args, **kwargs: None)\n"
+        "builtins.abs = lambda x: 0")),
+    "reads_hidden_tests": lambda ok, rel, ctx: _prepend_to_first_answer(ok, (
+        f"print(open({ctx['gradebook']!r}, 'rb').read()[:100])\n"
+        f"print(open({ctx['source']!r}).read()[:100])")),
+    "writes_outside": lambda ok, rel, ctx: _prepend_to_first_answer(ok, (
+        f"open({ctx['outside_file']!r}, 'w').write('escaped')")),
+}
+
+
+def _only_first(ok, rel):
+    nb = copy.deepcopy(rel)
+    first = _nbg(_answers(ok)[0])["grade_id"]
+    for cell, good in zip(nb.cells, ok.cells):
+        if _nbg(cell).get("grade_id") == first:
+            cell.source = good.source
+    return nb
+
+
+def _alter_metadata(nb):
+    for cell in nb.cells:
+        if "nbgrader" in cell.metadata:
+            cell.metadata.nbgrader["schema_version"] = 4
+    _tests(nb)[0].metadata.nbgrader["points"] = 100
+    return nb
+
+
+def _edit_tests(ok, rel):
+    """An empty submission whose test cells were edited to pass ("assert True")."""
+    nb = copy.deepcopy(rel)
+    for cell in _tests(nb):
+        cell.source = "assert True"
+    return nb
+
+
+def _delete_first_test(nb):
+    first = _tests(nb)[0]
+    nb.cells = [c for c in nb.cells if c is not first]
+    return nb
+
+
+def _duplicate_and_move_test(nb):
+    first = _tests(nb)[0]
+    duplicate = copy.deepcopy(first)
+    duplicate["id"] = "duplicated-test"
+    nb.cells.insert(1, duplicate)  # a copy right after the set-up cell, too early
+    return nb
+
+
+def _edit_setup(nb):
+    setup = next(c for c in nb.cells if _nbg(c).get("grade_id", "").startswith("setup_"))
+    setup.source += "\nraise RuntimeError('the set-up cell was edited')"
+    return nb
+
+
+def make_class(course, out_dir: str, assignments=None, cases=None, outside_file=None) -> list:
+    """Writes ``<case>_<assignment>.ipynb`` files into ``out_dir``; returns their paths."""
+    os.makedirs(out_dir, exist_ok=True)
+    assignments = assignments or course.assignments
+    cases = cases or list(CASES)
+    paths = []
+    corrects = {}
+    for a in course.assignments:
+        source = nbformat.read(course.source_path(a), as_version=4)
+        corrects[a] = correct_notebook(source, course.release_notebook(a))
+    for a in assignments:
+        others = [b for b in course.assignments if b != a]
+        ctx = {"gradebook": course.gradebook_path, "source": course.source_path(a),
+               "outside_file": outside_file or os.path.join(course.root, "ESCAPED.txt")}
+        if others:
+            ctx["other_correct"] = corrects[others[0]]
+        for case in cases:
+            made = CASES[case](copy.deepcopy(corrects[a]),
+                               course.release_notebook(a), ctx)
+            path = os.path.join(out_dir, f"{case}_{a}.ipynb")
+            if isinstance(made, bytes):
+                with open(path, "wb") as f:
+                    f.write(made)
+            else:
+                nbformat.write(made, path)
+            paths.append(path)
+    return paths
+
+
+def manifest(paths) -> str:
+    return json.dumps(sorted(os.path.basename(p) for p in paths), indent=1)
