@@ -57,18 +57,9 @@ class Course:
 
     def release(self, assignments: list[str] | None = None) -> None:
         """Builds the student release (and fills the gradebook) with nbgrader."""
-        try:
-            from .build import build_release  # the course's own builder, when present
-        except ImportError:
-            build_release = None
-        if build_release is not None and assignments is None:
-            build_release(self.root)
-            return
-        for assignment in assignments or self.assignments:
-            result = self.api.generate_assignment(assignment, force=True, create=True)
-            if not result["success"]:
-                raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n"
-                                   f"{result['error']}\n{result['log']}")
+        from .build import build_release  # the course's builder: nbgrader generate_assignment
+
+        build_release(self.root, assignments or self.assignments)
 
     def ensure_released(self, assignments: list[str]) -> None:
         """Releases what the gradebook or the release folder lacks (a fresh clone has neither)."""

@@ -226,7 +226,7 @@ def record(course: Course, job: Job, result: Result, extra: dict, nb_json: str,
         result.score, result.max_score = sub.score, sub.max_score
         if sub.needs_manual_grade:
             result.reasons.append("written answers need manual grading")
-    flagged = cheated or run.sandbox or any(
+    flagged = cheated or run.sandbox or run.died or any(
         ("edited" in r or "altered" in r or "deleted" in r or "twice" in r or "suspicious" in r
          or "reordered" in r or "file name" in r or "file named" in r) for r in result.reasons)
     result.status = FLAGGED if flagged else GRADED
