@@ -31,7 +31,22 @@ from rnn_tf.gradients import (  # noqa: E402
     step_jacobians,
 )
 
-# --- configurations and tasks (issue 4): tasks.py, configurations.py ---
+# --- configurations and tasks (issue 4): tasks.py, configurations.py, long_range.py ---
+# The generators stay in their namespace (rnn_tf.tasks.sentiment(...), rnn_tf.tasks.adding(...)).
+from rnn_tf import tasks  # noqa: E402
+from rnn_tf.configurations import (  # noqa: E402
+    EncoderDecoder,
+    bidirectional_tagger,
+    encoder_decoder,
+    load_pytorch_rnn_weights,
+    many_to_many,
+    many_to_one,
+    one_to_many,
+    stacked_rnn,
+    teacher_forcing_inputs,
+)
+from rnn_tf.long_range import AddingSweep, adding_sweep, plot_adding_sweep  # noqa: E402
+from rnn_tf.tasks import TaskData  # noqa: E402
 
 # --- the cliff (issue 5, assignment 3): cliff.py ---
 from rnn_tf.cliff import (  # noqa: E402
