@@ -78,4 +78,12 @@ def test_any_sizes_and_flags_match_keras(case):
     mine, keras_ = run(ours, x, h0, mask, training), run(theirs, x, h0, mask, training)
     assert len(mine) == len(keras_)
     for a, b in zip(mine, keras_):
-        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=0, atol=ATOL[dtype])
+        assert_close(np.asarray(a), np.asarray(b), ATOL[dtype])
+
+
+def assert_close(actual, expected, atol):
+    """atol on values of order one. A linear RNN over 40 steps reaches values near 100, where a
+    float32 ulp is ~1e-5 and any other (equally right) summation order misses a bare 1e-5; so
+    both sides are divided by max(1, largest |expected|) first."""
+    scale = max(1.0, float(np.abs(expected).max(initial=0.0)))
+    np.testing.assert_allclose(actual / scale, expected / scale, rtol=0, atol=atol)
