@@ -49,7 +49,7 @@ class SimpleRNNCell(keras.layers.Layer, DropoutRNNCell):
     h_t = tanh(x_t W_x^T + h_{t-1} W_h^T + b) and stores the transposed matrices:
     `kernel` is W_x^T with shape (D, H) and `recurrent_kernel` is W_h^T with shape (H, H).
     In `call` below, `W_x` and `W_h` name those stored matrices, so the code reads
-    `x_t @ W_x + b + h_prev @ W_h`.
+    `x_t @ W_x + h_prev @ W_h + b`.
 
     Args:
         units: Positive integer, the hidden size H.
@@ -161,8 +161,7 @@ class SimpleRNNCell(keras.layers.Layer, DropoutRNNCell):
 
         W_x, W_h = self.kernel, self.recurrent_kernel  # (D, H), (H, H): stored transposed
         b = self.bias if self.use_bias else 0.0  # (H,)
-        # (x_t W_x + b) first, as Keras adds them, so float32 rounding matches Keras's exactly.
-        z_t = x_t @ W_x + b + h_prev @ W_h  # (B, H)
+        z_t = x_t @ W_x + h_prev @ W_h + b  # (B, H)
         h_t = self.activation(z_t)  # (B, H)
         return h_t, [h_t]
 

@@ -27,10 +27,20 @@ def randomise_weights(layer, seed=1):
     layer.set_weights([0.5 * rng.normal(size=w.shape) for w in layer.get_weights()])
 
 
-def twin_layers(wrap=lambda layer: layer, dtype="float32", shape=(B, T, D), **options):
+def cell_in_keras_loop(units, dtype=None, **options):
+    """Our cell in Keras's own loop: the plain path, whatever rnn_tf.SimpleRNN dispatches to."""
+    cell_keys = {"activation", "use_bias", "dropout", "recurrent_dropout", "seed"}
+    cell = rnn_tf.SimpleRNNCell(units, dtype=dtype,
+                                **{k: v for k, v in options.items() if k in cell_keys})
+    return keras.layers.RNN(cell, dtype=dtype,
+                            **{k: v for k, v in options.items() if k not in cell_keys})
+
+
+def twin_layers(wrap=lambda layer: layer, dtype="float32", shape=(B, T, D),
+                ours=rnn_tf.SimpleRNN, **options):
     """Keras's layer and ours, built on `shape`, with the same (random) weights."""
     theirs = wrap(keras.layers.SimpleRNN(H, dtype=dtype, **options))
-    ours = wrap(rnn_tf.SimpleRNN(H, dtype=dtype, **options))
+    ours = wrap(ours(H, dtype=dtype, **options))
     theirs.build(shape)
     ours.build(shape)
     randomise_weights(theirs)
@@ -91,6 +101,13 @@ FLAGS = {
 @pytest.mark.parametrize("flags", FLAGS.values(), ids=FLAGS.keys())
 def test_outputs_and_gradients_match_keras(flags, dtype):
     ours, theirs = twin_layers(dtype=dtype, **flags)
+    assert_same(ours, theirs, random_batch(dtype), ATOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("flags", FLAGS.values(), ids=FLAGS.keys())
+def test_cell_in_keras_rnn_loop_matches_keras(flags, dtype):
+    ours, theirs = twin_layers(dtype=dtype, ours=cell_in_keras_loop, **flags)
     assert_same(ours, theirs, random_batch(dtype), ATOL[dtype])
 
 
