@@ -110,7 +110,9 @@ def scan_cell(source: str, cell: str, assignment: str, aliases: dict[str, str],
         elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
             targets = [node.target]
         for target in targets:
-            for sub in ast.walk(target):
+            # The targets themselves (and tuple elements), not their inner attribute chains.
+            parts = target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]
+            for sub in parts:
                 if isinstance(sub, ast.Attribute):
                     dotted = _dotted(sub, aliases)
                     if dotted and _is_patchable(dotted):

@@ -15,7 +15,9 @@ import ast
 import json
 import os
 import secrets
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -128,6 +130,14 @@ class LimitedExecute(Execute):
 
     start_new_kernel = run_sync(async_start_new_kernel)
 
+    def create_kernel_manager(self):
+        # IPC sockets, not TCP ports: kernels started at the same moment by parallel workers
+        # can race for the same free port and die before replying ("kernel_info").
+        km = super().create_kernel_manager()
+        km.transport = "ipc"
+        km.ip = os.path.join(self._ipc_dir, "kernel")
+        return km
+
     def preprocess(self, nb, resources=None, km=None):
         # The sandbox kernelspec is found through JUPYTER_PATH (this worker process only).
         spec_root = os.path.join(os.path.dirname(self.report_path), "jupyter")
@@ -138,6 +148,7 @@ class LimitedExecute(Execute):
         self.timeout_func = self._timeout_for
         self.extra_arguments = ["--HistoryManager.enabled=False"]
         self._t0 = time.monotonic()
+        self._ipc_dir = tempfile.mkdtemp(prefix="rg-")  # short: socket paths max ~100 chars
         try:
             nb, resources = super().preprocess(nb, resources)
         except DeadKernelError as e:  # died outside a cell (at start-up)
@@ -146,6 +157,7 @@ class LimitedExecute(Execute):
             self.run.error = f"{type(e).__name__}: {e}"
         finally:
             self._stop.set()
+            shutil.rmtree(self._ipc_dir, ignore_errors=True)
         return self.nb if self.nb is not None else nb, resources
 
     def _watch(self, km):

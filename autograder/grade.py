@@ -145,29 +145,34 @@ def run_job(job: Job) -> tuple[str, dict]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _cheat_exercises(nb, run: Execution, extra: dict) -> dict[str, str]:
-    """Exercise (answer grade id) -> why it earns nothing."""
+def _cheat_exercises(nb, run: Execution, extra: dict) -> dict[str, list[str]]:
+    """Exercise (answer grade id) -> why it earns nothing (static, run-time and sandbox)."""
     prepared: normalise.Prepared = extra["prepared"]
     exercise_of = prepared.exercise_of
     answers = set(prepared.answer_sources)
-    out: dict[str, str] = {}
+    out: dict[str, list[str]] = {}
+
+    def add(exercise, why):
+        if why not in out.setdefault(exercise, []):
+            out[exercise].append(why)
+
     for f in extra["findings"]:
         if f.kind in ("monkeypatch", "forbidden") and f.cell in answers:
-            out.setdefault(f.cell, f"{f.cell}: {f.detail}")
+            add(f.cell, f"{f.cell}: {f.detail}")
     for test, names in run.patched.items():
         exercise = exercise_of.get(test, test)
-        out.setdefault(exercise, f"{exercise}: replaced {', '.join(names)} before {test} ran")
+        add(exercise, f"{exercise}: replaced {', '.join(names)} before {test} ran")
     for report in run.sandbox:
         cell = report.get("cell")
         exercise = cell if cell in answers else exercise_of.get(cell)
         if exercise:
-            out.setdefault(exercise, f"{exercise}: {report.get('kind')} ({report.get('path')})")
+            add(exercise, f"{exercise}: {report.get('kind')} ({report.get('path')})")
     for cell in nb.cells:  # the course's own forbidden-call checks (rnn_tf.testing)
         gid = grade_id(cell)
         for o in cell.get("outputs", []):
             if o.get("output_type") == "error" and "forbidden" in o.get("ename", "").lower():
                 exercise = exercise_of.get(gid, gid)
-                out.setdefault(exercise, f"{exercise}: {o.get('evalue', '')[:200]}")
+                add(exercise, f"{exercise}: {o.get('evalue', '')[:200]}")
     return out
 
 
@@ -190,13 +195,13 @@ def record(course: Course, job: Job, result: Result, extra: dict, nb_json: str,
     for cell in nb.cells:
         exercise = prepared.exercise_of.get(grade_id(cell) or "")
         if exercise in cheated:
-            cell.outputs = [*cell.get("outputs", []), nbformat.NotebookNode(
-                output_type="error", ename=FLAG_NAME, evalue=f"no points: {cheated[exercise]}",
-                traceback=[f"{FLAG_NAME}: no points: {cheated[exercise]}"])]
-    if cheated:
-        result.reasons.extend(f"flagged, no points for {why}" for why in cheated.values())
+            cell.outputs = [*cell.get("outputs", []), *(nbformat.NotebookNode(
+                output_type="error", ename=FLAG_NAME, evalue=f"no points: {why}",
+                traceback=[f"{FLAG_NAME}: no points: {why}"]) for why in cheated[exercise])]
+    for whys in cheated.values():
+        result.reasons.extend(f"flagged, no points for {why}" for why in whys)
     for f in extra["findings"]:
-        if f.kind == "suspicious" or (f.kind != "suspicious" and f.cell not in prepared.answer_sources):
+        if f.kind == "suspicious" or f.cell not in prepared.answer_sources:
             result.reasons.append(f"suspicious code in {f.cell}: {f.detail}")
     for report in run.sandbox:
         result.reasons.append(f"sandbox refused {report.get('kind')} in {report.get('cell')} "

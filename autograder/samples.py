@@ -69,7 +69,7 @@ CASES = {
     "segfault": lambda ok, rel, ctx: _prepend_to_first_answer(
         ok, "import ctypes\nctypes.string_at(0)"),
     "memory_hog": lambda ok, rel, ctx: _prepend_to_first_answer(
-        ok, "hog = []\nwhile True:\n    hog.append(b'x' * 50_000_000)"),
+        ok, "hog = []\nwhile True:\n    hog.append(b'x' * 100_000_000)"),
     "monkeypatch_numpy": lambda ok, rel, ctx: _break_first_answer(ok, (
         "import numpy, numpy.testing\n"
         "numpy.testing.assert_allclose = lambda *args, **kwargs: None\n"
