@@ -1,5 +1,6 @@
 """Synthetic tasks for the lesson on RNN configurations and on long-range memory.
 
+Lesson 4 (configurations; long-range dependencies): one task that needs each configuration.
 Each generator is seeded NumPy (no downloads) and returns a `TaskData` with a train/test split and
 the score of the task's trivial baseline, the number a model must beat to have learned anything.
 
@@ -124,7 +125,7 @@ def sentiment(
 
     def make(rng, n):
         tokens = np.empty((0, seq_len), dtype=np.int64)
-        while len(tokens) < n:  # redraw ties; about 1 in 6 at T = 20
+        while len(tokens) < n:  # redraw ties: 1 in 8 at T = 20, vocab_size = 8
             draw = rng.integers(0, vocab_size, size=(2 * n, seq_len))
             tally = score[draw].sum(axis=1)  # (2n,)
             tokens = np.concatenate([tokens, draw[tally != 0]])
@@ -265,7 +266,9 @@ def reverse_digits(
     """
     _check_sizes(n_train=n_train, n_test=n_test, min_len=min_len, max_len=max_len)
     if min_len > max_len:
-        raise ValueError(f"`min_len` must be <= `max_len`; got min_len={min_len}, max_len={max_len}.")
+        raise ValueError(
+            f"`min_len` must be <= `max_len`; got min_len={min_len}, max_len={max_len}."
+        )
 
     def make(rng, n):
         lengths = rng.integers(min_len, max_len + 1, size=n)  # (n,)

@@ -23,7 +23,9 @@ def test_loss_is_well_below_the_baseline_at_the_shortest_length(reduced_sweep):
     baseline = reduced_sweep.baseline[0]
     assert baseline == pytest.approx(1 / 6, abs=0.02)
     for label, losses in reduced_sweep.test_loss.items():
-        assert losses[0] < 0.5 * baseline, f"{label}: MSE {losses[0]:.4f} at T=10; baseline {baseline:.4f}"
+        assert losses[0] < 0.5 * baseline, (
+            f"{label}: MSE {losses[0]:.4f} at T=10; baseline {baseline:.4f}"
+        )
 
 
 @pytest.mark.slow
@@ -59,7 +61,10 @@ def test_plot_draws_one_line_per_setting_and_the_baseline(reduced_sweep):
 def test_plot_uses_no_pyplot_state():
     sweep = AddingSweep(
         seq_lens=(10, 50),
-        test_loss={clip_label(None): np.array([0.02, 0.17]), clip_label(0.5): np.array([0.03, 0.16])},
+        test_loss={
+            clip_label(None): np.array([0.02, 0.17]),
+            clip_label(0.5): np.array([0.03, 0.16]),
+        },
         baseline=np.array([0.166, 0.167]),
         budget={"units": 32, "epochs": 6, "n_train": 2000},
     )
