@@ -106,3 +106,18 @@ def test_config_round_trip_rebuilds_the_same_cell():
     assert copy.get_config() == config
     revived = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(cell))
     assert type(revived) is rnn_tf.SimpleRNNCell and revived.get_config() == config
+
+
+def test_stacked_cells_in_one_keras_rnn_match_keras_stacked_cells():
+    """keras.layers.RNN([cell, cell]) stacks our cells as it stacks Keras's, dropout included."""
+    x = np.random.default_rng(4).normal(size=(2, 5, 3)).astype("float32")
+
+    def stacked(cell_class):
+        return keras.layers.RNN([cell_class(4, dropout=0.2, seed=1), cell_class(2, seed=2)],
+                                return_sequences=True)
+
+    ours, theirs = stacked(rnn_tf.SimpleRNNCell), stacked(keras.layers.SimpleRNNCell)
+    ours.build(x.shape)
+    theirs.build(x.shape)
+    ours.set_weights(theirs.get_weights())
+    np.testing.assert_allclose(ours(x, training=True), theirs(x, training=True), atol=1e-5)
