@@ -138,6 +138,13 @@ class SimpleRNN(keras.layers.RNN):
         self._check_sequences_shape(_shape(sequences))
         initial_state = self._checked_initial_state(sequences, initial_state)
         self._check_mask(sequences, mask)
+        # perf (issue 7): the fast path, rnn_tf/fast_path.py, gives the same numbers with the
+        # lecture's BPTT as its gradient. It applies without mask, dropout, stateful or unroll, for
+        # tanh/sigmoid/relu/linear in float32/float64; everything else takes the general path.
+        from rnn_tf import fast_path  # imported here so that this hook stays one small edit
+
+        if fast_path.applies_to(self, mask, training):
+            return fast_path.layer_call(self, sequences, initial_state)
         # The general path: keras.layers.RNN runs self.cell over time, handling masking,
         # dropout, go_backwards, stateful and unroll.
         return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
