@@ -1,6 +1,7 @@
 """Synthetic tasks for the lesson on RNN configurations and on long-range memory.
 
 Lesson 4 (configurations; long-range dependencies): one task that needs each configuration.
+
 Each generator is seeded NumPy (no downloads) and returns a `TaskData` with a train/test split and
 the score of the task's trivial baseline, the number a model must beat to have learned anything.
 
