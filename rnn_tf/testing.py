@@ -415,3 +415,67 @@ def quiet_notebook() -> None:
         absl_logging.set_stderrthreshold("fatal")
     except ImportError:  # absl comes with TensorFlow; without it there is nothing to quiet
         pass
+
+
+# --- added by the course-B helper (assignments 3 and 4): configurations and short training ------
+
+# The library's own answers to assignment 4: a student's builder must not call them.
+CONFIGURATIONS_FORBIDDEN = (
+    "rnn_tf.configurations.many_to_one",
+    "rnn_tf.configurations.one_to_many",
+    "rnn_tf.configurations.many_to_many",
+    "rnn_tf.configurations.bidirectional_tagger",
+    "rnn_tf.configurations.encoder_decoder",
+    "rnn_tf.configurations.stacked_rnn",
+)
+
+
+def recurrent_layers(model) -> list:
+    """Every recurrent layer of a Keras model, looking inside `Bidirectional` wrappers and
+    nested models: the layers a configuration test inspects."""
+    import keras
+
+    found = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Bidirectional):
+            found += [layer.forward_layer, layer.backward_layer]
+        elif isinstance(layer, keras.layers.RNN):
+            found.append(layer)
+        elif isinstance(layer, keras.Model):
+            found += recurrent_layers(layer)
+    return found
+
+
+def assert_uses_rnn_tf_simple_rnn(model, task: str, count: int | None = None) -> None:
+    """Fails unless every recurrent layer of `model` is an `rnn_tf.SimpleRNN` (and, if `count`
+    is given, there are exactly that many, a Bidirectional wrapper counting as two)."""
+    from rnn_tf.layer import SimpleRNN
+
+    layers = recurrent_layers(model)
+    if not layers:
+        raise AssertionError(f"{task}: expected a model with an rnn_tf.SimpleRNN layer, found no "
+                             "recurrent layer. Usual cause: a Dense-only model.")
+    wrong = [type(layer).__module__ + "." + type(layer).__name__ for layer in layers
+             if not isinstance(layer, SimpleRNN)]
+    if wrong:
+        raise AssertionError(f"{task}: expected rnn_tf.SimpleRNN for every recurrent layer, got "
+                             f"{wrong}. Usual cause: keras.layers.SimpleRNN instead of rnn_tf.SimpleRNN.")
+    if count is not None and len(layers) != count:
+        raise AssertionError(f"{task}: expected {count} recurrent layer(s) (Bidirectional counts as "
+                             f"two), got {len(layers)}.")
+
+
+def train_briefly(model, x, y, *, epochs: int, loss: str = "sparse_categorical_crossentropy",
+                  learning_rate: float = 0.02, batch_size: int = 32, seed: int = 0):
+    """Compiles `model` with Adam(learning_rate) and `loss` and fits it for `epochs` epochs,
+    silently and seeded: the fixed, small budget a configuration test states. Returns the model.
+
+    Seed Keras (`keras.utils.set_random_seed`) before building the model as well, so that the
+    initial weights are reproducible too."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    metrics = [] if loss == "mse" else ["accuracy"]
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=metrics)
+    model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0, shuffle=True)
+    return model
