@@ -372,7 +372,7 @@ def stacked_rnn(
         last_states.append(h_last)
     if not return_state:
         return keras.Model(sequences, h_seq, name="stacked_rnn")
-    h_n = keras.layers.Lambda(lambda hs: keras.ops.stack(hs, axis=1), name="h_n")(last_states)
+    h_n = keras.ops.stack(last_states, axis=1)  # (B, L, H); an op, not a Lambda, so it saves
     return keras.Model(sequences, [h_seq, h_n], name="stacked_rnn")  # (B, T, H), (B, L, H)
 
 
@@ -392,7 +392,9 @@ def load_pytorch_rnn_weights(model: keras.Model, state_dict: dict) -> None:
         names = [f"{kind}_l{k}" for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
         missing = [name for name in names if name not in state_dict]
         if missing:
-            raise ValueError(f"state_dict has no {missing} for layer {k}; it has {sorted(state_dict)}.")
+            raise ValueError(
+                f"state_dict has no {missing} for layer {k}; it has {sorted(state_dict)}."
+            )
         w_ih, w_hh, b_ih, b_hh = (np.asarray(state_dict[name]) for name in names)
         kernel, recurrent_kernel, _ = layer.get_weights()
         if w_ih.T.shape != kernel.shape or w_hh.T.shape != recurrent_kernel.shape:

@@ -135,6 +135,15 @@ def test_stacked_rnn_matches_the_lecture_shapes_and_drops_out_only_between_layer
     assert not np.allclose(model(x, training=True)[0], out)  # training: dropout between layers
 
 
+def test_stacked_rnn_saves_and_loads_with_the_same_outputs(tmp_path):
+    model = cf.stacked_rnn(input_dim=4, units=3, return_state=True)
+    x = np.random.default_rng(0).normal(size=(2, 6, 4)).astype("float32")
+    model.save(tmp_path / "stacked.keras")
+    loaded = keras.models.load_model(tmp_path / "stacked.keras")
+    for before, after in zip(model(x), loaded(x)):
+        np.testing.assert_allclose(after, before, atol=1e-6)
+
+
 def _pytorch_rnn_reference(x, state_dict, num_layers):
     """nn.RNN's documented forward pass in NumPy (eval mode, tanh, batch_first, h_0 = 0)."""
     h_seq, finals = x, []
