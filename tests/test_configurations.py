@@ -75,6 +75,20 @@ def test_encoder_decoder_shapes_and_shared_weights():
     assert {id(w) for w in s2s.decoder_step.weights} <= {id(w) for w in s2s.training_model.weights}
 
 
+def test_greedy_decode_output_length_is_set_by_max_len_not_by_the_input():
+    s2s = cf.encoder_decoder(input_dim=11, num_classes=11, decoder_vocab=12,
+                             start_token=11, end_token=10, units=8)
+    x = np.random.default_rng(0).random((4, 5, 11)).astype("float32")
+    for max_len in (3, 8):
+        tokens, lengths = s2s.greedy_decode(x, max_len=max_len)
+        assert tokens.shape == (4, max_len) and lengths.shape == (4,)
+        assert np.all((0 <= lengths) & (lengths <= max_len))
+        after_end = np.arange(max_len)[None, :] >= lengths[:, None]
+        assert np.all(tokens[after_end] == 10)  # END fills everything after the answer
+    with pytest.raises(ValueError, match="max_len"):
+        s2s.greedy_decode(x, max_len=0)
+
+
 def test_teacher_forcing_inputs_shift_the_targets_behind_the_start_token():
     y = np.array([[3, 1, 10], [7, 10, 10]])
     inputs = cf.teacher_forcing_inputs(y, start_token=11, decoder_vocab=12)
