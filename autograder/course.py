@@ -1,7 +1,7 @@
 """The course folder as nbgrader sees it: config, gradebook, source and release notebooks.
 
-Everything goes through nbgrader's own objects (``NbGraderAPI``, ``CourseDirectory``,
-``Gradebook``), so the plain ``nbgrader`` commands keep working on the same folder.
+Everything goes through nbgrader's own objects (``CourseDirectory``, ``Gradebook``, and
+``NbGraderAPI`` in autograder/build.py), so the plain ``nbgrader`` commands keep working on the same folder.
 """
 
 import os
@@ -9,7 +9,7 @@ from functools import cached_property
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.apps import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -22,16 +22,16 @@ class Course:
                              "'source/' folder with one sub-folder per assignment")
 
     @cached_property
-    def api(self) -> NbGraderAPI:
+    def coursedir(self) -> CourseDirectory:
         config = Config()
         if os.path.exists(os.path.join(self.root, "nbgrader_config.py")):
             config.merge(PyFileConfigLoader("nbgrader_config.py", path=self.root).load_config())
         config.CourseDirectory.root = self.root
-        return NbGraderAPI(config=config)
+        return CourseDirectory(config=config)
 
     @property
     def db_url(self) -> str:
-        return self.api.coursedir.db_url
+        return self.coursedir.db_url
 
     @property
     def gradebook_path(self) -> str:

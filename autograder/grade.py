@@ -230,7 +230,8 @@ def record(course: Course, job: Job, result: Result, extra: dict, nb_json: str,
             result.cells[grade.name] = grade.score if grade.score is not None else None
         result.score, result.max_score = sub.score, sub.max_score
         if sub.needs_manual_grade:
-            result.reasons.append("written answers need manual grading")
+            # nbgrader marks written answers, and any grade with a manual score (for review).
+            result.reasons.append("needs manual grading or review in nbgrader's formgrader")
     flagged = cheated or run.sandbox or run.died or any(
         ("edited" in r or "altered" in r or "deleted" in r or "twice" in r or "suspicious" in r
          or "reordered" in r or "file name" in r or "file named" in r) for r in result.reasons)

@@ -123,20 +123,22 @@ def rebuild(cells: list[dict], release: NotebookNode) -> Prepared:
             extras.setdefault(anchor, []).append(cell)
 
     out: list[NotebookNode] = []
-    previous = None
+    previous = None  # the last graded cell: the student's added cells follow it
     answers: dict[str, str] = {}
     for rcell in release.cells:
         nbg = _nbg(rcell)
         gid = nbg.get("grade_id")
         new = copy.deepcopy(rcell)
         sub = by_id.get(gid) if gid else None
+        added = extras.pop(previous, []) if gid else []
         if gid and nbg.get("solution"):
             if sub is not None:
                 new.source = _source(sub)
-            elif extras.get(previous):
-                # Answer cell lost its metadata: take the student's cells in its place.
-                moved = extras.pop(previous)
-                new.source = "\n\n".join(_source(c) for c in moved)
+            elif any(c.get("cell_type") == "code" for c in added):
+                # The answer cell lost its metadata: the student's code in its place is it.
+                new.source = "\n\n".join(_source(c) for c in added
+                                          if c.get("cell_type") == "code")
+                added = [c for c in added if c.get("cell_type") != "code"]
                 notes.append(f"answer cell {gid} had lost its nbgrader metadata (matched by place)")
             else:
                 notes.append(f"answer cell {gid} was deleted (graded as unanswered)")
@@ -153,18 +155,23 @@ def rebuild(cells: list[dict], release: NotebookNode) -> Prepared:
                 if changed or sub.get("cell_type") != rcell.cell_type:
                     notes.append(f"nbgrader metadata of {gid} was altered "
                                  f"({', '.join(changed) or 'cell type'}; restored)")
+        out.extend(_student_cell(c) for c in added)  # just before the next graded cell
         if new.cell_type == "code":
             new.outputs, new.execution_count = [], None
         out.append(new)
         if gid:
             previous = gid
-            for extra in extras.pop(gid, []):
-                out.append(_student_cell(extra))
-    for leftover in extras.values():  # before the first graded cell: keep them at the end
+    for leftover in extras.values():  # after the last graded cell (or before the first)
         out.extend(_student_cell(c) for c in leftover)
 
     nb = nbformat.v4.new_notebook(metadata=copy.deepcopy(release.metadata))
     nb.cells = out
+    for i, cell in enumerate(nb.cells):  # nbformat 4.5 wants unique cell ids
+        cell["id"] = cell.get("id") or f"cell-{i}"
+    ids = [c["id"] for c in nb.cells]
+    for i, cell in enumerate(nb.cells):
+        if ids.count(cell["id"]) > 1:
+            cell["id"] = f"{cell['id']}-{i}"
     return Prepared(nb=nb, notes=notes, exercise_of=exercises(release), answer_sources=answers)
 
 

@@ -101,7 +101,8 @@ def export(course, path: str) -> str:
             header += [a, f"{a} max", f"{a} status", *[f"{a}:{c}" for c in cells[a]]]
         header += ["total", "total max"]
         rows = []
-        for student in sorted(s.id for s in gb.students):
+        students = {s.id for s in gb.students} | {s for s, _ in statuses}
+        for student in sorted(students):
             row, total, total_max = [student], 0.0, 0.0
             for a in assignments:
                 status = statuses.get((student, a), {})

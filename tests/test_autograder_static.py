@@ -1,0 +1,169 @@
+"""The parts of the autograder that read submissions without running them (fast, no kernels).
+
+Static cheat detection follows import aliases; rebuilding on the release undoes tampering and
+says what it undid; submissions are found in nbgrader's layout, flat folders and zips.
+"""
+
+import json
+import zipfile
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from autograder import cheats, normalise, policy
+from autograder.submissions import find
+
+
+def scan(src, assignment="rnn1_forward", setup="import numpy as np\nimport tensorflow as tf"):
+    aliases = cheats.collect_aliases([setup, src])
+    return cheats.scan_cell(src, "answer", assignment, aliases,
+                            set(cheats.collect_aliases([setup])))
+
+
+def kinds(findings):
+    return {(f.kind, f.detail) for f in findings}
+
+
+@pytest.mark.parametrize("src, detail", [
+    ("np.testing.assert_allclose = lambda *a, **k: None", "replaces numpy.testing.assert_allclose"),
+    ("import numpy.testing as t\nt.assert_allclose = print", "replaces numpy.testing.assert_allclose"),
+    ("from numpy import testing\ntesting.assert_allclose = print",
+     "replaces numpy.testing.assert_allclose"),
+    ("import numpy\nnumpy.allclose = lambda *a: True", "replaces numpy.allclose"),
+    ("import builtins\nbuiltins.isinstance = lambda *a: True", "replaces builtins.isinstance"),
+    ("import builtins\nsetattr(builtins, 'abs', len)", "setattr() on builtins"),
+    ("import rnn_tf.testing as h\nh.assert_shape = print", "replaces rnn_tf.testing.assert_shape"),
+    ("np = None", "rebinds the set-up name 'np'"),
+])
+def test_monkeypatching_is_found_through_aliases(src, detail):
+    assert ("monkeypatch", detail) in kinds(scan(src))
+
+
+@pytest.mark.parametrize("assignment, src", [
+    ("rnn1_forward", "import keras\ndef rnn_forward(x, h0, W_x, W_h, b):\n"
+                     "    return keras.layers.SimpleRNN(4)(x)"),
+    ("rnn1_forward", "from keras.layers import SimpleRNN as S\nclass MyCell:\n"
+                     "    def call(self, x):\n        return S(3)(x)"),
+    ("rnn1_forward", "def rnn_forward(x, h0, W_x, W_h, b):\n"
+                     "    return tf.keras.layers.SimpleRNN(4)(x)"),
+    ("rnn1_forward", "import rnn_tf\ndef rnn_forward(x, h0, W_x, W_h, b):\n"
+                     "    return rnn_tf.rnn_forward(x, h0, W_x, W_h, b)"),
+    ("rnn2_bptt", "def rnn_backward(dh, cache):\n    with tf.GradientTape() as tape:\n"
+                  "        pass"),
+    ("rnn2_bptt", "from rnn_tf.bptt import rnn_backward as rb\ndef rnn_backward(dh, cache):\n"
+                  "    return rb(dh, cache)"),
+    ("rnn3_clipping", "def clip_by_global_norm(grads, max_norm):\n"
+                      "    return tf.clip_by_global_norm(grads, max_norm)"),
+    ("rnn3_clipping", "from tensorflow import clip_by_global_norm as c\n"
+                      "def clip_by_global_norm(grads, max_norm):\n    return c(grads, max_norm)"),
+])
+def test_calling_what_the_exercise_asks_for_is_forbidden(assignment, src):
+    assert any(f.kind == "forbidden" for f in scan(src, assignment)), scan(src, assignment)
+
+
+@pytest.mark.parametrize("assignment, src", [
+    ("rnn1_forward", "def rnn_step_forward(x, h_prev, W_x, W_h, b):\n"
+                     "    return np.tanh(x @ W_x + h_prev @ W_h + b)"),
+    # the clipping notebook's training loop may use a tape: only clip_by_global_norm is fenced
+    ("rnn3_clipping", "def train_step(model, x, y):\n    with tf.GradientTape() as tape:\n"
+                      "        loss = model(x)\n    return tape.gradient(loss, model.weights)"),
+    ("rnn2_bptt", "x = np.ones(3)\nassert np.allclose(x, 1)"),  # using, not replacing, is fine
+])
+def test_honest_answers_are_not_flagged(assignment, src):
+    assert not [f for f in scan(src, assignment) if f.kind != "suspicious"]
+
+
+def test_every_course_assignment_has_a_forbidden_call_policy():
+    assert set(policy.FORBIDDEN) == {"rnn1_forward", "rnn2_bptt", "rnn3_clipping",
+                                     "rnn4_configurations"}
+
+
+def test_dynamic_tricks_are_reported_as_suspicious():
+    found = kinds(scan("import importlib\nm = importlib.import_module('numpy')\n"
+                       "exec('m.allclose = 1')\nopen('../gradebook.db')"))
+    assert ("suspicious", "calls exec()") in found
+    assert ("suspicious", "calls importlib.import_module()") in found
+    assert ("suspicious", "mentions 'gradebook'") in found
+
+
+def _meta(gid, **kw):
+    return {"nbgrader": {"grade_id": gid, "schema_version": 3, "grade": False, "solution": False,
+                         "locked": False, **kw}}
+
+
+def _release():
+    return new_notebook(cells=[
+        new_code_cell("import numpy as np", metadata=_meta("setup_imports", locked=True)),
+        new_markdown_cell("Write f."),
+        new_code_cell("def f():\n    raise NotImplementedError()", metadata=_meta("f", solution=True)),
+        new_code_cell("assert f() == 1", metadata=_meta("f_test", grade=True, locked=True,
+                                                        points=1)),
+    ])
+
+
+def _cells(nb):
+    return json.loads(nbformat.writes(nb))["cells"]
+
+
+def test_rebuild_keeps_answers_and_restores_everything_else():
+    sub = _release()
+    sub.cells[2].source = "def f():\n    return 1"
+    sub.cells[3].source = "pass"  # edited test
+    sub.cells.insert(3, new_code_cell("helper = 2"))  # an added cell stays where it was
+    out = normalise.rebuild(_cells(sub), _release())
+    sources = [c.source for c in out.nb.cells]
+    assert sources == ["import numpy as np", "Write f.", "def f():\n    return 1", "helper = 2",
+                       "assert f() == 1"]
+    assert out.notes == ["test cell f_test was edited (restored and graded)"]
+
+
+def test_rebuild_restores_a_deleted_test_and_matches_an_answer_without_metadata():
+    sub = _release()
+    sub.cells[2] = new_code_cell("def f():\n    return 1")  # metadata lost (copy-pasted cell)
+    del sub.cells[3]
+    out = normalise.rebuild(_cells(sub), _release())
+    assert [c.source for c in out.nb.cells][2:] == ["def f():\n    return 1", "assert f() == 1"]
+    assert any("f_test was deleted" in n for n in out.notes)
+    assert any("lost its nbgrader metadata" in n for n in out.notes)
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b"", "the file is empty"),
+    (b"   \n", "the file is empty"),
+    (b"{oops", "not valid JSON"),
+    (b"[1, 2]", "not a Jupyter notebook"),
+])
+def test_unreadable_files_say_why(tmp_path, content, reason):
+    path = tmp_path / "x.ipynb"
+    path.write_bytes(content)
+    with pytest.raises(normalise.Unreadable, match=reason):
+        normalise.read_cells(str(path))
+
+
+def test_submissions_are_found_in_nbgrader_flat_and_zip_layouts(tmp_path):
+    rel = {"rnn1_forward": _release()}
+    for student in ("ann", "bo_b"):
+        d = tmp_path / "submitted" / student / "rnn1_forward"
+        d.mkdir(parents=True)
+        nbformat.write(_release(), str(d / "rnn1_forward.ipynb"))
+    nbformat.write(_release(), str(tmp_path / "submitted" / "cy_d_rnn1_forward.ipynb"))
+    nbformat.write(_release(), str(tmp_path / "submitted" / "mystery.ipynb"))
+    found = {(s.student, s.assignment): s.notes
+             for s in find(str(tmp_path), ["rnn1_forward"], rel)}
+    assert set(found) == {("ann", "rnn1_forward"), ("bo_b", "rnn1_forward"),
+                          ("cy_d", "rnn1_forward"), ("mystery", "rnn1_forward")}
+    assert "does not name an assignment" in found[("mystery", "rnn1_forward")][0]
+
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(tmp_path / "submitted" / "cy_d_rnn1_forward.ipynb", "cy_d_rnn1_forward.ipynb")
+        z.writestr("../evil_rnn1_forward.ipynb", "{}")  # zip slip: ignored
+    assert [(s.student, s.assignment) for s in find(str(archive), ["rnn1_forward"], rel)] == [
+        ("cy_d", "rnn1_forward")]
+
+
+def test_a_folder_or_zip_is_required(tmp_path):
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(ValueError, match="folder or a .zip"):
+        find(str(tmp_path / "notes.txt"), ["rnn1_forward"], {})
