@@ -10,56 +10,8 @@ from matplotlib.figure import Figure
 from rnn_tf.long_range import AddingSweep, adding_sweep, clip_label, plot_adding_sweep
 
 
-@pytest.fixture(scope="module")
-def reduced_sweep():
-    # A reduced sweep: two of the five default lengths (10 and 100; 100 is the longest here),
-    # both clip settings, the default budget (2000 sequences, 6 epochs of batch 50, 32 units,
-    # Adam 0.01): four trainings instead of ten.
-    return adding_sweep(seq_lens=(10, 100), clipnorms=(None, 1.0))
-
-
-@pytest.mark.slow
-def test_loss_is_well_below_the_baseline_at_the_shortest_length(reduced_sweep):
-    baseline = reduced_sweep.baseline[0]
-    assert baseline == pytest.approx(1 / 6, abs=0.02)
-    for label, losses in reduced_sweep.test_loss.items():
-        assert losses[0] < 0.5 * baseline, (
-            f"{label}: MSE {losses[0]:.4f} at T=10; baseline {baseline:.4f}"
-        )
-
-
-@pytest.mark.slow
-def test_loss_stays_near_the_baseline_at_the_longest_length_with_or_without_clipping(
-    reduced_sweep,
-):
-    baseline = reduced_sweep.baseline[-1]
-    for label, losses in reduced_sweep.test_loss.items():
-        assert losses[-1] == pytest.approx(baseline, rel=0.1), (
-            f"{label}: MSE {losses[-1]:.4f} at T=100 should sit on the baseline {baseline:.4f}"
-        )
-
-
-@pytest.mark.slow
-def test_sweep_records_its_budget_and_both_clip_settings(reduced_sweep):
-    assert reduced_sweep.seq_lens == (10, 100)
-    assert set(reduced_sweep.test_loss) == {"no clipping", "global_clipnorm=1"}
-    assert all(losses.shape == (2,) for losses in reduced_sweep.test_loss.values())
-    assert reduced_sweep.budget["epochs"] == 6 and reduced_sweep.budget["n_train"] == 2000
-    assert reduced_sweep.seconds > 0
-
-
-@pytest.mark.slow
-def test_plot_draws_one_line_per_setting_and_the_baseline(reduced_sweep):
-    figure = plot_adding_sweep(reduced_sweep)
-    assert isinstance(figure, Figure)
-    lines = figure.axes[0].get_lines()
-    assert len(lines) == 3
-    np.testing.assert_allclose(lines[0].get_ydata(), reduced_sweep.test_loss["no clipping"])
-    np.testing.assert_allclose(lines[-1].get_ydata(), reduced_sweep.baseline)
-
-
-def test_plot_uses_no_pyplot_state():
-    sweep = AddingSweep(
+def _made_up_sweep():
+    return AddingSweep(
         seq_lens=(10, 50),
         test_loss={
             clip_label(None): np.array([0.02, 0.17]),
@@ -68,6 +20,45 @@ def test_plot_uses_no_pyplot_state():
         baseline=np.array([0.166, 0.167]),
         budget={"units": 32, "epochs": 6, "n_train": 2000},
     )
+
+
+# One test for the whole (reduced) sweep: under pytest-xdist a shared fixture would be trained
+# again in each worker that runs one of its tests.
+@pytest.mark.slow
+def test_vanilla_rnn_learns_short_sums_and_sits_on_the_baseline_at_long_ones_clipped_or_not():
+    # A reduced sweep: two of the five default lengths (10 and 100; 100 is the longest here),
+    # both clip settings, the default budget (2000 sequences, 6 epochs of batch 50, 32 units,
+    # Adam 0.01): four trainings instead of ten.
+    sweep = adding_sweep(seq_lens=(10, 100), clipnorms=(None, 1.0))
+    assert sweep.seq_lens == (10, 100)
+    assert set(sweep.test_loss) == {"no clipping", "global_clipnorm=1"}
+    assert sweep.budget["epochs"] == 6 and sweep.budget["n_train"] == 2000
+    np.testing.assert_allclose(sweep.baseline, 1 / 6, atol=0.02)
+    for label, (short, long) in sweep.test_loss.items():
+        assert short < 0.5 * sweep.baseline[0], (
+            f"{label}: MSE {short:.4f} at T=10 should be well below the baseline "
+            f"{sweep.baseline[0]:.4f}"
+        )
+        assert long == pytest.approx(sweep.baseline[1], rel=0.1), (
+            f"{label}: MSE {long:.4f} at T=100 should sit on the baseline {sweep.baseline[1]:.4f}"
+        )
+    lines = plot_adding_sweep(sweep).axes[0].get_lines()
+    np.testing.assert_allclose(lines[1].get_ydata(), sweep.test_loss["global_clipnorm=1"])
+
+
+def test_plot_draws_one_line_per_setting_and_the_baseline():
+    sweep = _made_up_sweep()
+    figure = plot_adding_sweep(sweep)
+    assert isinstance(figure, Figure)
+    lines = figure.axes[0].get_lines()
+    assert len(lines) == 3
+    np.testing.assert_allclose(lines[0].get_xdata(), [10, 50])
+    np.testing.assert_allclose(lines[0].get_ydata(), sweep.test_loss["no clipping"])
+    np.testing.assert_allclose(lines[-1].get_ydata(), sweep.baseline)
+
+
+def test_plot_uses_no_pyplot_state():
+    sweep = _made_up_sweep()
     import matplotlib.pyplot as plt  # only to check that no pyplot figure was created
 
     before = plt.get_fignums()
