@@ -129,8 +129,9 @@ def plot_adding_sweep(sweep: AddingSweep) -> Figure:
     """
     figure = Figure(figsize=(6, 4), layout="constrained")
     axes = figure.add_subplot()
-    for (label, losses), marker in zip(sweep.test_loss.items(), "os^vD"):
-        axes.plot(sweep.seq_lens, losses, marker=marker, label=label)
+    markers = "os^vD"
+    for i, (label, losses) in enumerate(sweep.test_loss.items()):
+        axes.plot(sweep.seq_lens, losses, marker=markers[i % len(markers)], label=label)
     axes.plot(sweep.seq_lens, sweep.baseline, "k--", label="always predict 1 (MSE 1/6)")
     axes.set_xscale("log")
     axes.set_xticks(sweep.seq_lens, [str(t) for t in sweep.seq_lens])

@@ -154,7 +154,7 @@ def test_stacked_rnn_saves_and_loads_with_the_same_outputs(tmp_path):
     x = np.random.default_rng(0).normal(size=(2, 6, 4)).astype("float32")
     model.save(tmp_path / "stacked.keras")
     loaded = keras.models.load_model(tmp_path / "stacked.keras")
-    for before, after in zip(model(x), loaded(x)):
+    for before, after in zip(model(x), loaded(x), strict=True):
         np.testing.assert_allclose(after, before, atol=1e-6)
 
 

@@ -108,7 +108,7 @@ def test_next_input_tags_defeat_a_model_that_only_sees_the_past():
 def test_reverse_digits_reverses_and_ends_with_end_tokens():
     data = tasks.reverse_digits(n_train=200, n_test=5, min_len=2, max_len=6, seed=0)
     x_tokens = data.x_train.argmax(axis=-1)  # (N, 6)
-    for row, y, length in zip(x_tokens, data.y_train, data.info["lengths_train"]):
+    for row, y, length in zip(x_tokens, data.y_train, data.info["lengths_train"], strict=True):
         assert np.all(row[: 6 - length] == tasks.DIGIT_PAD)
         np.testing.assert_array_equal(y[:length], row[6 - length :][::-1])
         assert np.all(y[length:] == tasks.DIGIT_END)
