@@ -1,0 +1,135 @@
+"""rnn_tf.experiments: each experiment's data shows the effect it claims; figures stay off pyplot."""
+
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot, which is imported only to check that nothing used it
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from rnn_tf.experiments import (  # noqa: E402
+    EXPERIMENTS,
+    clipping_does_not_fix_vanishing,
+    exploding_with_and_without_clipping,
+    jacobian_norms_vs_distance,
+    main,
+)
+
+pytestmark = pytest.mark.slow  # trains small models: a few seconds each
+
+
+@pytest.fixture(scope="module")
+def norms_vs_distance():
+    return jacobian_norms_vs_distance()
+
+
+@pytest.fixture(scope="module")
+def exploding():
+    return exploding_with_and_without_clipping()
+
+
+@pytest.fixture(scope="module")
+def vanishing():
+    return clipping_does_not_fix_vanishing()
+
+
+def test_experiments_return_object_api_figures_without_touching_pyplot(
+    norms_vs_distance, exploding, vanishing
+):
+    for _, fig in (norms_vs_distance, exploding, vanishing):
+        assert isinstance(fig, Figure)
+        assert all(ax.lines for ax in fig.axes)
+    assert plt.get_fignums() == []
+
+
+def test_a_measured_norms_never_exceed_the_bound(norms_vs_distance):
+    data, _ = norms_vs_distance
+    S, R, T1 = len(data["input_scales"]), len(data["radii"]), len(data["distance"])
+    assert data["max_norms"].shape == data["norms"].shape == (S, R, T1)
+    np.testing.assert_allclose(data["sigma_max"], data["radii"], rtol=1e-12)
+    assert np.all(data["max_norms"] <= data["bound"] * (1 + 1e-9))
+
+
+def test_a_small_inputs_vanish_below_radius_one_and_grow_above(norms_vs_distance):
+    data, _ = norms_vs_distance
+    near_linear = data["norms"][0]  # (R, T + 1), inputs of scale 0.01
+    final = near_linear[:, -1]
+    assert np.all(np.diff(final) > 0)  # larger radius, larger gradient at distance T
+    assert np.all(final[data["radii"] < 1] < 1e-2)
+    assert np.all(final[data["radii"] > 1] > 10)
+    # Near-linear and orthogonal: the norm follows rho^(T-k) closely for rho <= 1.
+    contracting = data["radii"] <= 1
+    np.testing.assert_allclose(
+        near_linear[contracting], data["bound"][contracting], rtol=0.1, atol=1e-30
+    )
+
+
+def test_a_saturation_makes_gradients_vanish_even_for_radius_above_one(norms_vs_distance):
+    data, _ = norms_vs_distance
+    saturating = data["norms"][1]  # inputs of scale 1
+    assert np.all(saturating[:, -1] < 0.1)
+    # Larger radius still means larger gradient, but far below the bound for rho > 1.
+    growing = data["radii"] > 1
+    assert np.all(saturating[growing, -1] < 1e-3 * data["bound"][growing, -1])
+
+
+def test_b_without_clipping_reaches_inf_or_nan_and_with_clipping_stays_finite(exploding):
+    data, _ = exploding
+    unclipped, clipped = data["unclipped"], data["clipped"]
+    step = data["first_nonfinite_step"]
+    assert step is not None and step < len(data["step"])
+    assert not np.isfinite(unclipped["loss"][step])
+    assert np.all(np.isfinite(unclipped["loss"][:step]))
+    assert np.all(np.isfinite(clipped["loss"])) and np.all(np.isfinite(clipped["grad_norm"]))
+    assert clipped["loss"].max() < 100
+
+
+def test_b_the_gradient_explodes_in_both_runs_and_clipping_only_bounds_the_step(exploding):
+    data, _ = exploding
+    assert data["unclipped"]["grad_norm"][0] > 1e6
+    assert data["clipped"]["grad_norm"][0] == data["unclipped"]["grad_norm"][0]
+    # The clipped run still sees huge gradients: clipping acts on every step.
+    assert np.all(data["clipped"]["grad_norm"] > data["max_norm"])
+
+
+def test_c_early_to_late_ratio_is_the_same_with_and_without_clipping(vanishing):
+    data, _ = vanishing
+    assert data["ratio"] < 1e-3  # the gradient reaching the first steps has vanished
+    # Measured by backpropagating the clipped objective in float32: equal to 1e-4.
+    np.testing.assert_allclose(data["ratios"], data["ratio"], rtol=1e-4)
+
+
+def test_c_clipping_only_ever_shrinks_the_gradient_reaching_early_steps(vanishing):
+    data, _ = vanishing
+    expected_scale = np.minimum(1.0, data["max_norms"] / data["grad_norm"])
+    np.testing.assert_allclose(data["clip_scale"], expected_scale, rtol=1e-6)
+    unclipped_early = data["signal"][: data["window"]].mean()
+    assert np.all(data["early"] <= unclipped_early * (1 + 1e-5))
+    assert np.all(np.diff(data["early"]) > 0)  # a tighter threshold leaves even less
+    assert np.any(data["clip_scale"] < 1e-2)  # and the thresholds do clip hard
+
+
+def test_experiments_are_seeded_so_reruns_give_the_same_data(norms_vs_distance):
+    again, _ = jacobian_norms_vs_distance()
+    np.testing.assert_array_equal(again["norms"], norms_vs_distance[0]["norms"])
+    first, _ = exploding_with_and_without_clipping(steps=3, T=20)
+    second, _ = exploding_with_and_without_clipping(steps=3, T=20)
+    for run in ("unclipped", "clipped"):
+        np.testing.assert_array_equal(first[run]["loss"], second[run]["loss"])
+        np.testing.assert_array_equal(first[run]["grad_norm"], second[run]["grad_norm"])
+
+
+def test_main_writes_a_png_per_experiment(tmp_path, capsys):
+    name = "a_jacobian_norms_vs_distance"
+    assert main(["--out", str(tmp_path / "figures"), "--only", name]) == 0
+    png = tmp_path / "figures" / f"{name}.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert str(png) in capsys.readouterr().out
+    assert sorted(EXPERIMENTS) == [
+        "a_jacobian_norms_vs_distance",
+        "b_exploding_with_and_without_clipping",
+        "c_clipping_does_not_fix_vanishing",
+    ]
+    assert plt.get_fignums() == []
