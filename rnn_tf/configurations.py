@@ -4,18 +4,15 @@ Lesson 4 (configurations: many-to-one, one-to-many, many-to-many synced, encoder
 bidirectional, stacked). Each builder returns an uncompiled `keras.Model`; `rnn_tf.tasks` has a
 task that needs each one.
 
-================  ===========================  ==============================  ==================
-builder           input                        output                          task
-================  ===========================  ==============================  ==================
-many_to_one       (B, T, D)                    (B, C)                          tasks.sentiment
-one_to_many       (B, D)                       (B, T, output_dim)              tasks.waveform
-many_to_many      (B, T, D)                    (B, T, C)                       tasks.running_tags
-bidirectional_    (B, T, D)                    (B, T, C)                       tasks.next_input_
-  tagger                                                                         tags
-encoder_decoder   (B, T_in, D), (B, T_out, V)  (B, T_out, C); greedy_decode    tasks.reverse_
-                                               gives (B, max_len)                digits
-stacked_rnn       (B, T, D)                    (B, T, H) [, (B, L, H)]         PyTorch's nn.RNN
-================  ===========================  ==============================  ==================
+builder               input                          output                        rnn_tf.tasks
+--------------------  -----------------------------  ----------------------------  --------------
+many_to_one           (B, T, D)                      (B, C)                        sentiment
+one_to_many           (B, D)                         (B, T, output_dim)            waveform
+many_to_many          (B, T, D)                      (B, T, C)                     running_tags
+bidirectional_tagger  (B, T, D)                      (B, T, C)                     next_input_tags
+encoder_decoder       (B, T_in, D), (B, T_out, V)    (B, T_out, C); greedy_decode  reverse_digits
+                                                     gives (B, max_len)
+stacked_rnn           (B, T, D)                      (B, T, H) [and (B, L, H)]     (nn.RNN twin)
 """
 
 from __future__ import annotations
