@@ -1,6 +1,7 @@
 """Backpropagation through time, written out by hand in NumPy.
 
-Lesson: rnn2_bptt (how the gradient of h_t flows back to every earlier step, one Jacobian at a time).
+Lesson: rnn2_bptt (how the gradient of h_t flows back to every earlier step, one Jacobian at a
+time).
 
 Everything here works in float64 and in the row-vector (Keras) layout: a batch of inputs is a
 (B, D) matrix, weights multiply on the right, so

@@ -1,6 +1,7 @@
 """Gradient clipping by norm: the standard fix for exploding gradients, and why it is only that.
 
-Lesson: rnn3_clipping (if ||g|| > c then g <- c * g / ||g||; it shrinks large gradients, never grows small ones).
+Lesson: rnn3_clipping (if ||g|| > c then g <- c * g / ||g||: it shrinks large gradients, never
+grows small ones).
 
 There are two ways to apply that rule to a model with several weight tensors, and they are not
 the same update:
@@ -43,7 +44,9 @@ def _values(grad, where):
         grad = grad.values
     if isinstance(grad, (tf.Tensor, tf.Variable)):
         if not grad.dtype.is_floating:
-            raise ValueError(f"{where} must be a floating-point tensor, got dtype {grad.dtype.name}.")
+            raise ValueError(
+                f"{where} must be a floating-point tensor, got dtype {grad.dtype.name}."
+            )
         return tf.convert_to_tensor(grad)
     array = np.asarray(grad)
     if not np.issubdtype(array.dtype, np.floating):
@@ -78,7 +81,8 @@ def global_norm(grads):
     """
     if isinstance(grads, (tf.Tensor, tf.Variable, tf.IndexedSlices, np.ndarray)):
         raise ValueError(
-            f"grads must be a list of gradients (one per weight), got a single {type(grads).__name__}."
+            "grads must be a list of gradients (one per weight), got a single "
+            f"{type(grads).__name__}."
         )
     total = sum(
         _squared_norm(_values(g, f"grads[{i}]")) for i, g in enumerate(grads) if g is not None

@@ -89,8 +89,8 @@ def jacobian_norms_vs_distance(
 
     fig, axes = _figure(len(input_scales))
     colors = [f"C{i}" for i in range(len(radii))]
-    for ax, scale, panel in zip(axes, input_scales, data["norms"]):
-        for rho, color, curve, limit in zip(radii, colors, panel, bound):
+    for ax, scale, panel in zip(axes, input_scales, data["norms"], strict=True):
+        for rho, color, curve, limit in zip(radii, colors, panel, bound, strict=True):
             ax.semilogy(distance, curve, color=color, label=f"rho = {rho:g}")
             ax.semilogy(distance, limit, color=color, linestyle=":", linewidth=1)
         ax.plot([], [], color="gray", linestyle=":", label="bound sigma_max^(T-k)")
@@ -151,7 +151,7 @@ def _sgd_trainer(model, x, y, learning_rate, max_norm):
             norm = global_norm(grads)
         else:
             grads, norm = clip_by_global_norm(grads, max_norm)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
         return float(loss), norm
 
     return step
@@ -187,7 +187,7 @@ def exploding_with_and_without_clipping(
         model = _regression_model(T, H, recurrent_gain, seed, input_weight_std=1.0)
         step = _sgd_trainer(model, x, y, learning_rate, clip)
         history = [step() for _ in range(steps)]
-        loss, grad_norm = (np.array(column) for column in zip(*history))
+        loss, grad_norm = (np.array(column) for column in zip(*history, strict=True))
         data[name] = dict(loss=loss, grad_norm=grad_norm)
     bad = np.flatnonzero(~np.isfinite(data["unclipped"]["loss"]))
     data["first_nonfinite_step"] = int(bad[0]) if bad.size else None
@@ -239,9 +239,9 @@ def clipping_does_not_fix_vanishing(
         (data, fig): data has "t" (1 ... T); "signal" (T,), the batch-mean ||dL/dh_t|| without
         clipping; "grad_norm", the global norm of the parameter gradient; "window" (T // 10);
         "ratio", the early/late ratio (mean over the first window steps / the last); and per
-        threshold in "max_norms": "clip_scale" s, "early" and "late" (the mean clipped
-        gradient norm over the first and last window steps, measured by backpropagating s * L)
-        and "ratios" (early / late).
+        threshold in "max_norms": "clip_scale" s, "signals_clipped" (C, T), the batch-mean
+        ||dL/dh_t|| measured by backpropagating s * L, "early" and "late" (its mean over the
+        first and last window steps) and "ratios" (early / late).
     """
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(B, T, 1)).astype(np.float32)  # (B, T, 1)
@@ -267,16 +267,15 @@ def clipping_does_not_fix_vanishing(
         return signal[:window].mean(), signal[-window:].mean()
 
     signal = signal_for(1.0)  # (T,)
-    clip_scale, early, late = [], [], []
+    clip_scale, signals_clipped = [], []
     for c in max_norms:
         clipped, _ = clip_by_global_norm(grads, c)
         s = global_norm(clipped) / grad_norm  # the one factor clipping applied to the update
         clip_scale.append(s)
         # Backprop is linear in the loss, so the clipped update is the gradient of s * L: its
         # share at each step is measured by backpropagating s * L through the model.
-        first, last = early_late(signal_for(s))
-        early.append(first)
-        late.append(last)
+        signals_clipped.append(signal_for(s))
+    early, late = np.array([early_late(sig) for sig in signals_clipped]).T  # (C,), (C,)
     first, last = early_late(signal)
     data = dict(
         t=np.arange(1, T + 1),
@@ -286,18 +285,17 @@ def clipping_does_not_fix_vanishing(
         ratio=float(first / last),
         max_norms=np.array(max_norms, dtype=np.float64),
         clip_scale=np.array(clip_scale),
-        early=np.array(early),
-        late=np.array(late),
-        ratios=np.array(early) / np.array(late),
+        signals_clipped=np.array(signals_clipped),  # (C, T)
+        early=early,
+        late=late,
+        ratios=early / late,
     )
-    clip_scale = data["clip_scale"]
-    early, late = data["early"], data["late"]
 
     fig, (signal_ax, sweep_ax) = _figure(2)
     signal_ax.semilogy(data["t"], signal, "C3", label="no clipping")
-    for c, s in zip(max_norms, clip_scale):
+    for s, clipped_signal in zip(clip_scale, signals_clipped, strict=True):
         if s < 1:
-            signal_ax.semilogy(data["t"], s * signal, "C0", alpha=0.3 + 0.7 * s**0.25, lw=1)
+            signal_ax.semilogy(data["t"], clipped_signal, "C0", alpha=0.3 + 0.7 * s**0.25, lw=1)
     signal_ax.plot([], [], "C0", label="clipped to c (one curve per c < ||g||)")
     signal_ax.set(
         title=f"gradient reaching each step (early/late ratio {data['ratio']:.1e})",
@@ -331,7 +329,8 @@ EXPERIMENTS = {
 def main(argv=None):
     """Console script ``rnn-experiments --out DIR``: runs every experiment, writes its PNG."""
     parser = argparse.ArgumentParser(
-        prog="rnn-experiments", description="Run the course's gradient experiments and save figures."
+        prog="rnn-experiments",
+        description="Run the course's gradient experiments and save their figures.",
     )
     parser.add_argument("--out", required=True, type=pathlib.Path, help="directory for PNG files")
     parser.add_argument(

@@ -1,6 +1,7 @@
-"""Vanishing and exploding gradients, measured: Jacobian products, their norms and the bound on them.
+"""Vanishing and exploding gradients, measured: Jacobian products, their norms, the bound on them.
 
-Lesson: rnn2_bptt and rnn3_clipping (dh_T/dh_k is a product of T-k one-step Jacobians diag(1 - h_t^2) W_h).
+Lesson: rnn2_bptt and rnn3_clipping (dh_T/dh_k is a product of T-k one-step Jacobians
+diag(1 - h_t^2) W_h).
 
 In the row-vector (Keras) layout h_t = tanh(h_{t-1} W_h + x_t W_x + b), the one-step Jacobian,
 as a matrix whose entry [i, j] is d h_t[i] / d h_{t-1}[j], is
@@ -147,8 +148,10 @@ def _layer_states(layer, x, h0=None):
         raise ValueError(
             f"Expected x of shape (B, T, {W_x.shape[0]}) for this layer, got {tuple(x.shape)}."
         )
-    h_prev = tf.zeros((x.shape[0], W_h.shape[0]), tf.float64) if h0 is None else tf.constant(
-        np.asarray(h0, np.float64)
+    h_prev = (
+        tf.zeros((x.shape[0], W_h.shape[0]), tf.float64)
+        if h0 is None
+        else tf.constant(np.asarray(h0, np.float64))
     )  # (B, H)
     states, slopes = [], []
     for t in range(x.shape[1]):
@@ -156,7 +159,7 @@ def _layer_states(layer, x, h0=None):
         with tf.GradientTape() as tape:
             tape.watch(z_t)
             h_prev = activation(z_t)  # (B, H)
-        slopes.append(tape.gradient(h_prev, z_t))  # (B, H): f'(z_t), the activation being elementwise
+        slopes.append(tape.gradient(h_prev, z_t))  # (B, H): f'(z_t), as f is elementwise
         states.append(h_prev)
     if not states:
         empty = np.zeros((x.shape[0], 0, W_h.shape[0]))

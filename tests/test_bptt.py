@@ -1,4 +1,4 @@
-"""rnn_tf.bptt against Keras's SimpleRNN, tf.GradientTape and central finite differences (float64)."""
+"""rnn_tf.bptt against Keras's SimpleRNN, tf.GradientTape and central finite differences."""
 
 import re
 
@@ -27,7 +27,7 @@ def relative_error(actual, expected):
 
 
 def random_problem(B, T, D, H, seed=0):
-    """Inputs, weights and an upstream gradient dh, scaled so that tanh is neither linear nor flat."""
+    """Inputs, weights and an upstream gradient dh, scaled so tanh is neither linear nor flat."""
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(B, T, D))
     h0 = rng.normal(scale=0.5, size=(B, H))
@@ -108,7 +108,7 @@ def test_rnn_backward_matches_gradient_tape(B, T, D, H):
     ours = rnn_backward(dh, *cache)
     expected = tape_gradients(x, h0, W_x, W_h, b, dh)
 
-    for name, got, want in zip(("dx", "dh0", "dW_x", "dW_h", "db"), ours, expected):
+    for name, got, want in zip(("dx", "dh0", "dW_x", "dW_h", "db"), ours, expected, strict=True):
         assert got.shape == want.shape, name
         assert relative_error(got, want) < TAPE_RTOL, name
 
@@ -121,7 +121,7 @@ def test_rnn_backward_matches_central_finite_differences(B, T, D, H):
     ours = rnn_backward(dh, *cache)
     numeric = finite_difference_gradients(x, h0, W_x, W_h, b, dh)
 
-    for name, got, want in zip(("dx", "dh0", "dW_x", "dW_h", "db"), ours, numeric):
+    for name, got, want in zip(("dx", "dh0", "dW_x", "dW_h", "db"), ours, numeric, strict=True):
         assert relative_error(got, want) < FD_RTOL, name
 
 
@@ -138,7 +138,7 @@ def test_rnn_backward_matches_finite_differences_for_any_shape(B, T, D, H, seed)
     h, cache = rnn_forward(x, h0, W_x, W_h, b)
     ours = rnn_backward(dh, *cache)
     numeric = finite_difference_gradients(x, h0, W_x, W_h, b, dh)
-    for got, want in zip(ours, numeric):
+    for got, want in zip(ours, numeric, strict=True):
         assert relative_error(got, want) < FD_RTOL
 
 
@@ -150,7 +150,7 @@ def test_rnn_step_backward_matches_gradient_tape():
     dx_t, dh_prev, dW_x, dW_h, db = rnn_step_backward(dh_t, x_t, h0, h_t, W_x, W_h)
 
     expected = tape_gradients(x, h0, W_x, W_h, b, dh)
-    for got, want in zip((dx_t, dh_prev, dW_x, dW_h, db), expected):
+    for got, want in zip((dx_t, dh_prev, dW_x, dW_h, db), expected, strict=True):
         assert relative_error(got, np.reshape(want, np.shape(got))) < TAPE_RTOL
 
 
@@ -173,18 +173,40 @@ def test_functions_accept_tensorflow_tensors_and_return_float64():
     assert all(g.dtype == np.float64 for g in grads)
 
 
+def step_forward(p, **changed):
+    args = dict(x_t=p["x"][:, 0], h_prev=p["h0"], W_x=p["W_x"], W_h=p["W_h"], b=p["b"])
+    return rnn_step_forward(**{**args, **changed})
+
+
+def forward(p, **changed):
+    return rnn_forward(**{**dict(x=p["x"], h0=p["h0"], W_x=p["W_x"], W_h=p["W_h"], b=p["b"]),
+                          **changed})  # fmt: skip
+
+
+def step_backward(p, **changed):
+    args = dict(dh_t=p["h0"], x_t=p["x"][:, 0], h_prev=p["h0"], h_t=p["h0"], W_x=p["W_x"],
+                W_h=p["W_h"])  # fmt: skip
+    return rnn_step_backward(**{**args, **changed})
+
+
+def backward(p, **changed):
+    args = dict(dh=p["h"], x=p["x"], h0=p["h0"], h=p["h"], W_x=p["W_x"], W_h=p["W_h"])
+    return rnn_backward(**{**args, **changed})
+
+
+# (name, call on a (B=2, T=3, D=3, H=4) problem with one argument of the wrong shape, the shape
+# the message must name)
 MISMATCHES = [
-    # (function, arguments built from a (B=2, T=3, D=3, H=4) problem, shape the message names)
-    ("step_forward_h_prev", lambda p: rnn_step_forward(p["x"][:, 0], np.zeros((2, 5)), p["W_x"], p["W_h"], p["b"]), "(2, 5)"),
-    ("step_forward_W_x", lambda p: rnn_step_forward(p["x"][:, 0], p["h0"], np.zeros((2, 4)), p["W_h"], p["b"]), "(2, 4)"),
-    ("step_forward_b", lambda p: rnn_step_forward(p["x"][:, 0], p["h0"], p["W_x"], p["W_h"], np.zeros(3)), "(3,)"),
-    ("forward_W_h_not_square", lambda p: rnn_forward(p["x"], p["h0"], p["W_x"], np.zeros((4, 3)), p["b"]), "(4, 3)"),
-    ("forward_x_2d", lambda p: rnn_forward(p["x"][:, 0], p["h0"], p["W_x"], p["W_h"], p["b"]), "(2, 3)"),
-    ("forward_h0_batch", lambda p: rnn_forward(p["x"], np.zeros((3, 4)), p["W_x"], p["W_h"], p["b"]), "(3, 4)"),
-    ("step_backward_dh_t", lambda p: rnn_step_backward(np.zeros((2, 3)), p["x"][:, 0], p["h0"], p["h0"], p["W_x"], p["W_h"]), "(2, 3)"),
-    ("backward_dh_time", lambda p: rnn_backward(np.zeros((2, 2, 4)), p["x"], p["h0"], p["h"], p["W_x"], p["W_h"]), "(2, 2, 4)"),
-    ("backward_h", lambda p: rnn_backward(p["h"], p["x"], p["h0"], p["h"][:, :2], p["W_x"], p["W_h"]), "(2, 2, 4)"),
-]  # fmt: skip
+    ("step_forward_h_prev", lambda p: step_forward(p, h_prev=np.zeros((2, 5))), "(2, 5)"),
+    ("step_forward_W_x", lambda p: step_forward(p, W_x=np.zeros((2, 4))), "(2, 4)"),
+    ("step_forward_b", lambda p: step_forward(p, b=np.zeros(3)), "(3,)"),
+    ("forward_W_h_not_square", lambda p: forward(p, W_h=np.zeros((4, 3))), "(4, 3)"),
+    ("forward_x_2d", lambda p: forward(p, x=p["x"][:, 0]), "(2, 3)"),
+    ("forward_h0_batch", lambda p: forward(p, h0=np.zeros((3, 4))), "(3, 4)"),
+    ("step_backward_dh_t", lambda p: step_backward(p, dh_t=np.zeros((2, 3))), "(2, 3)"),
+    ("backward_dh_time", lambda p: backward(p, dh=np.zeros((2, 2, 4))), "(2, 2, 4)"),
+    ("backward_h", lambda p: backward(p, h=p["h"][:, :2]), "(2, 2, 4)"),
+]
 
 
 @pytest.mark.parametrize("case", MISMATCHES, ids=[m[0] for m in MISMATCHES])

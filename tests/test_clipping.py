@@ -1,4 +1,4 @@
-"""rnn_tf.clipping against tf.clip_by_global_norm, tf.clip_by_norm and Keras's clipnorm/global_clipnorm."""
+"""rnn_tf.clipping vs tf.clip_by_global_norm, tf.clip_by_norm and Keras's (global_)clipnorm."""
 
 import math
 
@@ -35,7 +35,7 @@ def test_clip_by_global_norm_matches_tensorflow_below_at_and_above_threshold(rat
     expected, expected_norm = tf.clip_by_global_norm([tf.constant(g) for g in grads], max_norm)
 
     assert norm == pytest.approx(float(expected_norm), rel=RTOL)
-    for got, want, original in zip(clipped, expected, inputs):
+    for got, want, original in zip(clipped, expected, inputs, strict=True):
         assert type(got) is type(original) if kind == "numpy" else isinstance(got, tf.Tensor)
         assert got.dtype == original.dtype and got.shape == original.shape
         np.testing.assert_allclose(np.asarray(got), want.numpy(), rtol=RTOL, atol=0)
@@ -45,7 +45,7 @@ def test_nothing_changes_at_or_below_the_threshold():
     grads = gradients()
     for max_norm in (norm_of(grads), 2 * norm_of(grads)):
         clipped, _ = clip_by_global_norm(grads, max_norm)
-        for got, original in zip(clipped, grads):
+        for got, original in zip(clipped, grads, strict=True):
             np.testing.assert_array_equal(got, original)
 
 
@@ -54,7 +54,7 @@ def test_clipped_global_norm_equals_max_norm_and_the_direction_is_kept():
     clipped, norm = clip_by_global_norm(grads, 1.5)
     assert norm > 1.5
     assert norm_of(clipped) == pytest.approx(1.5, rel=RTOL)
-    for got, original in zip(clipped, grads):
+    for got, original in zip(clipped, grads, strict=True):
         np.testing.assert_allclose(got, original * (1.5 / norm), rtol=RTOL)
 
 
@@ -70,7 +70,7 @@ def test_clipping_twice_equals_clipping_once():
     grads = gradients(scale=5.0)
     once, _ = clip_by_global_norm(grads, 2.0)
     twice, _ = clip_by_global_norm(once, 2.0)
-    for a, b in zip(once, twice):
+    for a, b in zip(once, twice, strict=True):
         np.testing.assert_allclose(a, b, rtol=RTOL, atol=0)
     single = clip_by_norm(grads[0], 2.0)
     np.testing.assert_allclose(clip_by_norm(single, 2.0), single, rtol=RTOL, atol=0)
@@ -83,7 +83,7 @@ def test_inputs_are_not_modified():
     clipped_one = clip_by_norm(grads[0], 1.0)
     unclipped, _ = clip_by_global_norm(grads, 1e6)
     unclipped[0][...] = 0.0  # writing to an output must not reach the input either
-    for g, original in zip(grads, originals):
+    for g, original in zip(grads, originals, strict=True):
         np.testing.assert_array_equal(g, original)
     assert clipped[0] is not grads[0] and clipped_one is not grads[0]
 
@@ -104,7 +104,7 @@ def test_zero_gradient_is_safe():
     clipped, norm = clip_by_global_norm(zeros, 1.0)
     expected, _ = tf.clip_by_global_norm(zeros, 1.0)
     assert norm == 0.0
-    for got, want in zip(clipped, expected):
+    for got, want in zip(clipped, expected, strict=True):
         assert np.all(np.isfinite(got))
         np.testing.assert_array_equal(got, want.numpy())
     np.testing.assert_array_equal(clip_by_norm(zeros[0], 1.0), tf.clip_by_norm(zeros[0], 1.0))
@@ -118,7 +118,7 @@ def test_non_finite_norm_gives_nan_everywhere_like_tensorflow(bad):
     expected, expected_norm = tf.clip_by_global_norm(grads, 1.0)
     assert math.isnan(norm) if np.isnan(bad) else norm == math.inf
     assert np.isnan(float(expected_norm)) == math.isnan(norm)
-    for got, want in zip(clipped, expected):
+    for got, want in zip(clipped, expected, strict=True):
         assert np.all(np.isnan(got)) and np.all(np.isnan(want.numpy()))
 
 
@@ -196,7 +196,7 @@ def sgd_step(optimizer_options, lr=0.1):
     grads = tape.gradient(loss, model.trainable_variables)
     old = [v.numpy() for v in model.trainable_variables]
     optimizer = keras.optimizers.SGD(learning_rate=lr, **optimizer_options)
-    optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
     new = [v.numpy() for v in model.trainable_variables]
     return old, [g.numpy() for g in grads], new
 
@@ -210,13 +210,13 @@ def test_keras_clipnorm_is_clip_by_norm_and_global_clipnorm_is_clip_by_global_no
 
     per_tensor = [clip_by_norm(g, c) for g in grads]
     clipped_globally, _ = clip_by_global_norm(grads, c)
-    for w, g, w_new in zip(old, per_tensor, new_clipnorm):
+    for w, g, w_new in zip(old, per_tensor, new_clipnorm, strict=True):
         np.testing.assert_allclose(w_new, w - lr * g, rtol=RTOL, atol=1e-7)
-    for w, g, w_new in zip(old, clipped_globally, new_global):
+    for w, g, w_new in zip(old, clipped_globally, new_global, strict=True):
         np.testing.assert_allclose(w_new, w - lr * g, rtol=RTOL, atol=1e-7)
 
-    step_clipnorm = [w - w_new for w, w_new in zip(old, new_clipnorm)]
-    step_global = [w - w_new for w, w_new in zip(old, new_global)]
+    step_clipnorm = [w - w_new for w, w_new in zip(old, new_clipnorm, strict=True)]
+    step_global = [w - w_new for w, w_new in zip(old, new_global, strict=True)]
     assert norm_of(step_clipnorm) == pytest.approx(lr * c * math.sqrt(2), rel=1e-5)
     assert norm_of(step_global) == pytest.approx(lr * c, rel=1e-5)
     assert not np.allclose(step_clipnorm[0], step_global[0], rtol=1e-2)

@@ -1,4 +1,4 @@
-"""rnn_tf.experiments: each experiment's data shows the effect it claims; figures stay off pyplot."""
+"""rnn_tf.experiments: each experiment's data shows the effect it claims; no pyplot state."""
 
 import matplotlib
 
