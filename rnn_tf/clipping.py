@@ -73,19 +73,26 @@ def _scaled(grad, values, multiplier, divisor=1.0):
     return scaled.astype(values.dtype, copy=False)
 
 
+def _as_list(grads):
+    """`grads` as a list; a single tensor is refused (a common slip for a list of one)."""
+    if isinstance(grads, (tf.Tensor, tf.Variable, tf.IndexedSlices, np.ndarray)):
+        raise ValueError(
+            "grads must be a list of gradients (one per weight), got a single "
+            f"{type(grads).__name__}."
+        )
+    return list(grads)  # a generator or zip would be used up by computing the norm
+
+
 def global_norm(grads):
     """The L2 norm of all gradients together, sqrt(sum_i ||g_i||^2), as a Python float.
 
     ``None`` entries are skipped; an ``IndexedSlices`` counts its values (as TensorFlow does).
     Squares are summed in float64, so float32 gradients as large as 1e30 still get a finite norm.
     """
-    if isinstance(grads, (tf.Tensor, tf.Variable, tf.IndexedSlices, np.ndarray)):
-        raise ValueError(
-            "grads must be a list of gradients (one per weight), got a single "
-            f"{type(grads).__name__}."
-        )
     total = sum(
-        _squared_norm(_values(g, f"grads[{i}]")) for i, g in enumerate(grads) if g is not None
+        _squared_norm(_values(g, f"grads[{i}]"))
+        for i, g in enumerate(_as_list(grads))
+        if g is not None
     )
     return math.sqrt(total)
 
@@ -125,6 +132,7 @@ def clip_by_global_norm(grads, max_norm):
         (5.0, array([0.6]), array([0.8]))
     """
     max_norm = _check_max_norm(max_norm)
+    grads = _as_list(grads)
     norm = global_norm(grads)
     # As TensorFlow: max_norm * min(1/norm, 1/max_norm) is 1 at norm = 0 (1/0 = inf), and
     # adding (norm - norm) turns the factor into NaN whenever the norm is inf or NaN.

@@ -176,6 +176,15 @@ def test_bad_max_norm_raises_value_error(max_norm):
         clip_by_norm(gradients()[0], max_norm)
 
 
+def test_any_iterable_of_gradients_is_accepted():
+    grads = gradients(scale=5.0)
+    from_generator, norm = clip_by_global_norm((g for g in grads), 1.0)
+    from_list, expected_norm = clip_by_global_norm(grads, 1.0)
+    assert norm == expected_norm and len(from_generator) == len(grads)
+    for a, b in zip(from_generator, from_list, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_single_tensor_or_integer_gradients_raise_value_error():
     with pytest.raises(ValueError, match="list of gradients"):
         clip_by_global_norm(np.ones(3), 1.0)
