@@ -113,6 +113,10 @@ def clip_by_global_norm(grads, max_norm):
         - A non-finite norm (some gradient holds inf or NaN) gives, as in TensorFlow, a NaN in
           every entry of every clipped gradient, and the returned norm is inf or NaN. Check
           ``math.isfinite(global_norm)`` to skip such a step.
+        - The one deliberate difference: squares are summed in float64, so float32 gradients
+          above ~1.8e19 (whose squares overflow float32) get their true, finite norm and are
+          clipped, where ``tf.clip_by_global_norm`` and Keras's ``global_clipnorm`` compute an
+          inf norm and return NaN everywhere, exactly when clipping is needed most.
 
     Args:
         grads: list of gradients: NumPy arrays, tf tensors, ``tf.IndexedSlices`` or ``None``.

@@ -122,6 +122,17 @@ def test_non_finite_norm_gives_nan_everywhere_like_tensorflow(bad):
         assert np.all(np.isnan(got)) and np.all(np.isnan(want.numpy()))
 
 
+def test_huge_float32_gradients_are_clipped_where_tensorflow_overflows_to_nan():
+    # 1e25 squared overflows float32: TF's norm is inf and its result NaN. Ours sums in float64.
+    grads = [np.full(3, 1e25, np.float32), np.ones(2, np.float32)]
+    clipped, norm = clip_by_global_norm(grads, 1.0)
+    _, tf_norm = tf.clip_by_global_norm(grads, 1.0)
+    assert float(tf_norm) == math.inf
+    assert norm == pytest.approx(math.sqrt(3) * 1e25, rel=1e-6)
+    assert all(np.all(np.isfinite(g)) for g in clipped)
+    assert norm_of([g.astype(np.float64) for g in clipped]) == pytest.approx(1.0, rel=RTOL)
+
+
 @pytest.mark.parametrize("bad", [np.inf, np.nan], ids=["inf", "nan"])
 def test_clip_by_norm_of_non_finite_tensor_matches_tensorflow(bad):
     g = gradients()[0]
