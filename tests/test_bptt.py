@@ -217,3 +217,12 @@ def test_mismatched_shapes_raise_value_error_naming_the_shapes(case):
     problem = dict(x=x, h0=h0, W_x=W_x, W_h=W_h, b=b, h=h)
     with pytest.raises(ValueError, match=re.escape(shape)):
         call(problem)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import rnn_tf.bptt
+
+    result = doctest.testmod(rnn_tf.bptt, extraglobs={"np": np})
+    assert result.attempted > 0 and result.failed == 0

@@ -240,3 +240,12 @@ def test_keras_clipnorm_is_clip_by_norm_and_global_clipnorm_is_clip_by_global_no
     assert norm_of(step_clipnorm) == pytest.approx(lr * c * math.sqrt(2), rel=1e-5)
     assert norm_of(step_global) == pytest.approx(lr * c, rel=1e-5)
     assert not np.allclose(step_clipnorm[0], step_global[0], rtol=1e-2)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import rnn_tf.clipping
+
+    result = doctest.testmod(rnn_tf.clipping, extraglobs={"np": np})
+    assert result.attempted > 0 and result.failed == 0

@@ -244,3 +244,12 @@ def test_hidden_state_gradients_rejects_models_it_cannot_unroll():
     )
     with pytest.raises(ValueError, match="return_sequences=False"):
         hidden_state_gradients(sequences, np.zeros((1, 3, 2)), np.zeros((1, 3, 2)))
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import rnn_tf.gradients
+
+    result = doctest.testmod(rnn_tf.gradients, extraglobs={"np": np, "keras": keras})
+    assert result.attempted > 0 and result.failed == 0
