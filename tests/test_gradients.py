@@ -67,13 +67,15 @@ def test_step_jacobians_equal_batch_jacobian():
     assert not np.allclose(jacobians[:, 0], (1 - h[:, 0, :, None] ** 2) * W_h)
 
 
-def test_jacobian_products_equal_batch_jacobian_of_h_T_with_respect_to_every_h_k():
-    x, h0, W_x, W_h, b = random_rnn(B=2, T=4, D=3, H=3, seed=1)
+@pytest.mark.parametrize("B,T,D,H", [(2, 4, 3, 3), (1, 1, 2, 5), (3, 3, 1, 1), (1, 6, 4, 2)])
+def test_jacobian_products_equal_batch_jacobian_of_h_T_with_respect_to_every_h_k(B, T, D, H):
+    x, h0, W_x, W_h, b = random_rnn(B=B, T=T, D=D, H=H, w_scale=1.2, seed=1)
     h, _ = rnn_forward(x, h0, W_x, W_h, b)
     products = jacobian_products(step_jacobians(h, W_h))
-    assert products.shape == (2, 5, 3, 3)
-    states = [h0] + [h[:, t] for t in range(4)]
-    for k in range(5):
+    assert products.shape == (B, T + 1, H, H)
+    np.testing.assert_array_equal(products[:, T], np.broadcast_to(np.eye(H), (B, H, H)))
+    states = [h0] + [h[:, t] for t in range(T)]
+    for k in range(T + 1):
         h_k = tf.constant(states[k])
         with tf.GradientTape() as tape:
             tape.watch(h_k)
