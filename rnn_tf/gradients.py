@@ -133,6 +133,8 @@ def _cell_weights(layer):
             f"activation; {type(layer).__name__} lacks {', '.join(missing)} "
             "(or is not built yet: call it on an input first)."
         )
+    if getattr(layer, "go_backwards", False):
+        raise ValueError("Expected a layer reading forwards; this one has go_backwards=True.")
     W_x = _float64(cell.kernel)  # (D, H)
     W_h = _float64(cell.recurrent_kernel)  # (H, H)
     bias = getattr(cell, "bias", None)

@@ -156,6 +156,10 @@ def test_layer_functions_reject_things_that_are_not_simple_rnns():
     layer(np.zeros((1, 2, 2), np.float32))
     with pytest.raises(ValueError, match=r"\(B, T, 2\)"):
         layer_jacobian_norms_by_distance(layer, np.zeros((1, 2, 5)))
+    backwards = keras.layers.SimpleRNN(3, go_backwards=True)
+    backwards(np.zeros((1, 2, 2), np.float32))
+    with pytest.raises(ValueError, match="go_backwards"):
+        layer_jacobian_norms_by_distance(backwards, np.zeros((1, 2, 2)))
 
 
 def test_singular_value_and_spectral_radius():
