@@ -117,7 +117,10 @@ def prepare(course: Course, sub: Submission, releases: dict) -> tuple[Job | None
     setup_names = set(cheats.collect_aliases(setup_src))
     findings = [f for name, src in student_cells
                 for f in cheats.scan_cell(src, name, sub.assignment, aliases, setup_names)]
-    deny = [course.root, os.path.dirname(os.path.abspath(sub.path))]
+    # The course (hidden tests, gradebook), the class's submissions, and the executed
+    # solutions beside the course (they carry the hidden tests too).
+    deny = [course.root, os.path.dirname(os.path.abspath(sub.path)),
+            os.path.join(os.path.dirname(course.root), "solutions")]
     job = Job(sub.student, sub.assignment, nbformat.writes(nb), course.release_dir(sub.assignment),
               deny, Limits())
     return job, result, {"prepared": prepared, "findings": findings}
