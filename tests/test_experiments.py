@@ -7,6 +7,7 @@ matplotlib.use("Agg")  # before pyplot, which is imported only to check that not
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from rnn_tf.experiments import (  # noqa: E402
@@ -35,13 +36,19 @@ def vanishing():
     return clipping_does_not_fix_vanishing()
 
 
+def pyplot_figures():
+    """The figures pyplot manages (other tests in this process may have made some)."""
+    return [plt.figure(number) for number in plt.get_fignums()]
+
+
 def test_experiments_return_object_api_figures_without_touching_pyplot(
     norms_vs_distance, exploding, vanishing
 ):
+    managed = pyplot_figures()
     for _, fig in (norms_vs_distance, exploding, vanishing):
-        assert isinstance(fig, Figure)
+        assert isinstance(fig, Figure) and isinstance(fig.canvas, FigureCanvasAgg)
         assert all(ax.lines for ax in fig.axes)
-    assert plt.get_fignums() == []
+        assert all(fig is not other for other in managed)
 
 
 def test_a_measured_norms_never_exceed_the_bound(norms_vs_distance):
@@ -122,6 +129,7 @@ def test_experiments_are_seeded_so_reruns_give_the_same_data(norms_vs_distance):
 
 
 def test_main_writes_a_png_per_experiment(tmp_path, capsys):
+    before = plt.get_fignums()
     name = "a_jacobian_norms_vs_distance"
     assert main(["--out", str(tmp_path / "figures"), "--only", name]) == 0
     png = tmp_path / "figures" / f"{name}.png"
@@ -132,4 +140,4 @@ def test_main_writes_a_png_per_experiment(tmp_path, capsys):
         "b_exploding_with_and_without_clipping",
         "c_clipping_does_not_fix_vanishing",
     ]
-    assert plt.get_fignums() == []
+    assert plt.get_fignums() == before
