@@ -163,15 +163,22 @@ def exploding_with_and_without_clipping(
     """(b) Training from a large recurrent initialisation, without and with gradient clipping.
 
     With W_h orthogonal times 3 the network is chaotic and the first gradient is around 1e11.
-    Without clipping, SGD takes that step as it is: the weights are flung so far that every unit
-    saturates (the "cliff" of Pascanu et al.), the output layer now sees large +-1 features for
-    which the learning rate is too big, and the loss grows geometrically until it overflows to
-    inf and then NaN. With ``clip_by_global_norm`` every step is at most learning_rate *
-    max_norm long, so the same run stays finite, although its gradient norm stays huge: clipping
-    bounds the step, it does not remove the explosion.
+    Without clipping, SGD takes that step as it is: the weights are flung so far (W_h entries
+    near 1e10) that every unit saturates (the "cliff" of Pascanu et al.), the output layer now
+    sees large +-1 features for which the learning rate is too big, and the loss grows
+    geometrically until it overflows to inf and then NaN. With ``clip_by_global_norm`` every
+    step is at most learning_rate * max_norm long, so the same run stays finite, although its
+    gradient norm stays huge: clipping bounds the step, it does not remove the explosion.
 
     The task regresses the scaled sum of a random sequence, sum_t x_t / sqrt(T); W_x is drawn
     from N(0, 1).
+
+    Args:
+        recurrent_gain: W_h is this times a random orthogonal matrix (Keras's ``Orthogonal``).
+        max_norm: the clipping threshold of the clipped run.
+        steps, learning_rate: length and step size of each SGD run (full batch).
+        T, H, B: sequence length, hidden size, batch size.
+        seed: seeds the weights and the data.
 
     Returns:
         (data, fig): data has "step" (steps,), and for "unclipped" and "clipped" a dict with
