@@ -147,13 +147,11 @@ def scan_cell(source: str, cell: str, assignment: str, aliases: dict[str, str],
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             scope = node.name
-            forbidden = rules.get(scope)
+            forbidden = rules.get(scope, rules.get("*", []))
         elif isinstance(node, ast.ClassDef):
             scope = node.name
-            forbidden = rules.get(scope, rules.get("class"))
+            forbidden = rules.get(scope, rules.get("class", rules.get("*", [])))
         else:
-            continue
-        if forbidden is None:
             continue
         for sub in ast.walk(node):
             if isinstance(sub, (ast.Attribute, ast.Name)):

@@ -20,8 +20,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 REPO = Path(__file__).resolve().parent.parent
-DEMO_CASES = ["correct", "empty", "only_first_exercise", "invalid_json", "edited_test",
-              "deleted_test", "monkeypatch_numpy", "infinite_loop", "kernel_exit",
+DEMO_CASES = ["correct", "empty", "typical_mistake", "only_first_exercise", "invalid_json",
+              "edited_test", "monkeypatch_numpy", "infinite_loop", "kernel_exit",
               "reads_hidden_tests"]
 
 
@@ -182,7 +182,7 @@ def main(argv=None) -> int:
         p.add_argument("--no-progress", action="store_true", help="no progress bar")
         _add_limits(p)
         if name == "demo":
-            p.set_defaults(timeout=30)  # the sample infinite loop costs one cell timeout
+            p.set_defaults(timeout=20)  # the sample infinite loop costs one cell timeout
         p.set_defaults(func=func)
 
     p = sub.add_parser("feedback", help="write HTML feedback for the last graded class")

@@ -1,7 +1,7 @@
 """What each assignment asks students to write, and so what their answer may not call.
 
 Keyed by assignment id, then by the function or class the student implements ("class" means any
-class defined in an answer cell). A dotted name is forbidden inside that definition, whatever
+class defined in an answer cell, "*" any function or class). A dotted name is forbidden inside that definition, whatever
 alias it was imported under; ``rnn_tf.<anything>.<same name>`` (the library's reference
 version of the very function being written) is always forbidden too. Scoping by definition
 rather than by notebook matters: rnn3's training loop legitimately uses ``tf.GradientTape``,
@@ -31,7 +31,7 @@ FORBIDDEN: dict[str, dict[str, list[str]]] = {
         "clip_by_global_norm": _CLIP + REFERENCE_MODULES,
     },
     "rnn4_configurations": {
-        "class": ["rnn_tf.configurations"],
+        "*": ["rnn_tf.configurations"],  # the builders exist there; rnn_tf.SimpleRNN is allowed
     },
 }
 

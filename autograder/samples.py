@@ -52,10 +52,31 @@ def _break_first_answer(nb, code):
     return nb
 
 
+# Typical mistakes, as (what, exact text of the solution, the mistaken text); a case applies the
+# ones whose text occurs in the assignment's solution.
+MISTAKES = [
+    ("forgot the bias", "z_t = x_t @ W_x + h_prev @ W_h + b", "z_t = x_t @ W_x + h_prev @ W_h"),
+    ("parameter count without the bias", "return D * H + H * H + H", "return D * H + H * H"),
+    ("tanh slope as 1 - h", "return 1.0 - np.asarray(h) ** 2", "return 1.0 - np.asarray(h)"),
+    ("clipped step without the learning rate", "return learning_rate * max_norm",
+     "return max_norm"),
+    ("keras kernel not transposed", "return kernel.T, recurrent_kernel.T",
+     "return kernel, recurrent_kernel"),
+]
+
+
+def _typical_mistake(nb):
+    for _, right, wrong in MISTAKES:
+        for cell in _answers(nb):
+            cell.source = cell.source.replace(right, wrong)
+    return nb
+
+
 CASES = {
     "correct": lambda ok, rel, ctx: ok,
     "empty": lambda ok, rel, ctx: rel,
     "only_first_exercise": lambda ok, rel, ctx: _only_first(ok, rel),
+    "typical_mistake": lambda ok, rel, ctx: _typical_mistake(ok),
     "invalid_json": lambda ok, rel, ctx: b'{"cells": [ {"cell_type": "code", ',
     "empty_file": lambda ok, rel, ctx: b"",
     "schema_v4_points_altered": lambda ok, rel, ctx: _alter_metadata(ok),

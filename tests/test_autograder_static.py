@@ -167,3 +167,27 @@ def test_a_folder_or_zip_is_required(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(ValueError, match="folder or a .zip"):
         find(str(tmp_path / "notes.txt"), ["rnn1_forward"], {})
+
+
+@pytest.mark.parametrize("assignment", ["rnn1_forward", "rnn2_bptt", "rnn3_clipping",
+                                        "rnn4_configurations"])
+def test_the_course_solutions_are_not_flagged(assignment):
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "course" / "source" / assignment
+    nb = nbformat.read(str(path / f"{assignment}.ipynb"), 4)
+    setup = [c.source for c in nb.cells
+             if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("setup_")]
+    answers = [c.source for c in nb.cells
+               if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"]
+    aliases = cheats.collect_aliases(setup + answers)
+    names = set(cheats.collect_aliases(setup))
+    found = [f for src in answers for f in cheats.scan_cell(src, "a", assignment, aliases, names)
+             if f.kind != "suspicious"]
+    assert not found
+
+
+def test_calling_rnn_tf_reference_builders_is_forbidden_in_configurations():
+    src = ("import rnn_tf.configurations as rc\ndef build_many_to_one(input_dim, num_classes):\n"
+           "    return rc.build_many_to_one(input_dim, num_classes)")
+    assert any(f.kind == "forbidden" for f in scan(src, "rnn4_configurations"))

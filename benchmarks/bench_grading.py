@@ -1,0 +1,143 @@
+"""Grading speed: rnn-grade with parallel workers against serial `nbgrader autograde`.
+
+Builds a class of 5 submissions per assignment (20 for the four assignments: correct, empty,
+partial, a deleted test cell, a duplicated and moved test cell; all generated deterministically
+from the course by autograder.samples, none hostile, so plain nbgrader can grade them too), then
+times, on two copies of the same released course:
+
+1. `nbgrader autograde <assignment> --force` for every assignment, one notebook after another
+   (nbgrader's own command, the course's nbgrader_config.py);
+2. `rnn-grade autograde` with ``--jobs`` workers (default 2).
+
+It prints total wall times, their ratio (goal: <= 0.6 with 2 workers on 2 cores), and the
+per-notebook split of rnn-grade's time into kernel start, set-up cells (imports) and the
+student's cells + tests, with the share the import takes. Self-contained; about 5-8 min on an
+idle 2-core machine.
+
+    python benchmarks/bench_grading.py                 # the full class, 2 workers
+    python benchmarks/bench_grading.py --quick         # 2 cases x 4 assignments, a smoke run
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from autograder import samples  # noqa: E402
+from autograder.course import Course  # noqa: E402
+from autograder.execute import Limits  # noqa: E402
+from autograder.grade import autograde  # noqa: E402
+
+CASES = ["correct", "empty", "only_first_exercise", "deleted_test", "duplicated_reordered_test"]
+
+
+def build_class(course: Course, cases: list[str], out: Path) -> int:
+    """Writes the class in nbgrader's layout, submitted/<student>/<assignment>/<assignment>."""
+    flat = out / "flat"
+    paths = samples.make_class(course, str(flat), course.assignments, cases)
+    for path in map(Path, paths):
+        for a in course.assignments:
+            if path.stem.endswith("_" + a):
+                student = path.stem[: -len(a) - 1]
+                target = out / "submitted" / student / a / f"{a}.ipynb"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(path, target)
+    shutil.rmtree(flat)
+    return len(paths)
+
+
+def time_nbgrader(course_dir: Path, assignments: list[str]) -> float:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    started = time.perf_counter()
+    for a in assignments:
+        proc = subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "autograde", a,
+                               "--force"], cwd=course_dir, env=env, capture_output=True,
+                              text=True)
+        if proc.returncode != 0:
+            print(proc.stdout[-2000:], proc.stderr[-2000:], file=sys.stderr)
+            raise SystemExit(f"nbgrader autograde {a} failed")
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--jobs", type=int, default=2, help="rnn-grade workers (default 2)")
+    parser.add_argument("--quick", action="store_true", help="2 cases per assignment")
+    parser.add_argument("--out", help="keep the work folder here (default: a temporary one)")
+    args = parser.parse_args()
+    cases = CASES[:2] if args.quick else CASES
+
+    work = Path(args.out or tempfile.mkdtemp(prefix="rnn-grade-bench-")).resolve()
+    base = work / "released"
+    if base.exists():
+        shutil.rmtree(base)
+    base.mkdir(parents=True)
+    shutil.copytree(REPO / "course" / "source", base / "source")
+    shutil.copy(REPO / "course" / "nbgrader_config.py", base)
+    course = Course(str(base))
+    t = time.perf_counter()
+    course.release()
+    print(f"released {', '.join(course.assignments)} in {time.perf_counter() - t:.0f} s")
+    n = build_class(course, cases, base)
+    print(f"class: {n} submissions ({len(cases)} per assignment)")
+
+    copies = {}
+    for name in ("nbgrader", "rnn-grade"):
+        copies[name] = work / name
+        if copies[name].exists():
+            shutil.rmtree(copies[name])
+        shutil.copytree(base, copies[name])
+
+    print("serial `nbgrader autograde` ...", flush=True)
+    serial = time_nbgrader(copies["nbgrader"], course.assignments)
+    print(f"  {serial:.0f} s ({serial / n:.1f} s per notebook)")
+
+    print(f"`rnn-grade autograde --jobs {args.jobs}` ...", flush=True)
+    graded = Course(str(copies["rnn-grade"]))
+    t = time.perf_counter()
+    results = autograde(graded, str(copies["rnn-grade"] / "submitted"), jobs=args.jobs,
+                        limits=Limits(cell_timeout=300), progress=False)
+    parallel = time.perf_counter() - t
+    print(f"  {parallel:.0f} s ({parallel / n:.1f} s per notebook)")
+
+    timed = [r.timings for r in results if r.timings.get("setup_s") is not None]
+    split = {k: statistics.mean(t[k] for t in timed)
+             for k in ("kernel_start_s", "setup_s", "student_s", "record_s")}
+    per_nb = sum(split.values())
+    imports = split["kernel_start_s"] + split["setup_s"]
+    summary = {
+        "notebooks": n, "jobs": args.jobs, "cpus": os.cpu_count(),
+        "nbgrader_serial_s": round(serial, 1), "rnn_grade_s": round(parallel, 1),
+        "ratio": round(parallel / serial, 3),
+        "per_notebook_mean_s": {k: round(v, 2) for k, v in split.items()},
+        "import_share": round(imports / per_nb, 3),
+        "statuses": {s: sum(r.status == s for r in results) for s in {r.status for r in results}},
+    }
+    print()
+    print(f"notebooks: {n}   workers: {args.jobs}   cores: {os.cpu_count()}")
+    print(f"serial nbgrader autograde: {serial:7.1f} s")
+    print(f"rnn-grade --jobs {args.jobs}:        {parallel:7.1f} s   ratio {parallel / serial:.2f}"
+          f"  (goal <= 0.60)")
+    print("per notebook (rnn-grade, mean): "
+          f"kernel start {split['kernel_start_s']:.1f} s + set-up/imports {split['setup_s']:.1f} s"
+          f" | student code + tests {split['student_s']:.1f} s | gradebook {split['record_s']:.1f}"
+          f" s  -> kernel start + imports are {100 * imports / per_nb:.0f}% of a notebook")
+    print(f"statuses: {summary['statuses']}")
+    (work / "bench_grading.json").write_text(json.dumps(summary, indent=1))
+    print(f"details: {work / 'bench_grading.json'}")
+
+
+if __name__ == "__main__":
+    main()
