@@ -242,6 +242,11 @@ def record(course: Course, job: Job, result: Result, extra: dict, nb_json: str,
     return result
 
 
+def _max_points(release) -> float:
+    return float(sum(c.metadata.get("nbgrader", {}).get("points", 0) for c in release.cells
+                     if c.metadata.get("nbgrader", {}).get("grade")))
+
+
 def autograde(course: Course, submissions: str, jobs: int | None = None,
               limits: Limits | None = None, progress: bool = True) -> list[Result]:
     """Grades every submission found under ``submissions`` (folder or zip)."""
@@ -256,6 +261,8 @@ def autograde(course: Course, submissions: str, jobs: int | None = None,
     for sub in subs:
         job, result, extra = prepare(course, sub, releases)
         if job is None:
+            if sub.assignment in releases:  # no score, but the table still shows what was at stake
+                result.max_score = _max_points(releases[sub.assignment])
             results.append(result)
         else:
             job.limits = limits

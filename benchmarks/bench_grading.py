@@ -9,8 +9,8 @@ times, on two copies of the same released course:
    (nbgrader's own command, the course's nbgrader_config.py);
 2. `rnn-grade autograde` with ``--jobs`` workers (default 2).
 
-It prints total wall times, their ratio (goal: <= 0.6 with 2 workers on 2 cores), and the
-per-notebook split of rnn-grade's time into kernel start, set-up cells (imports) and the
+It prints total wall times, their ratio (goal: <= 0.6 with 2 workers on 2 cores), whether the
+scores agree with nbgrader's, and the per-notebook split of rnn-grade's time into kernel start, set-up cells (imports) and the
 student's cells + tests, with the share the import takes. Self-contained; about 5-8 min on an
 idle 2-core machine.
 
@@ -76,6 +76,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="rnn-grade workers (default 2)")
     parser.add_argument("--quick", action="store_true", help="2 cases per assignment")
     parser.add_argument("--out", help="keep the work folder here (default: a temporary one)")
+    parser.add_argument("--also-serial", action="store_true",
+                        help="also time rnn-grade --jobs 1 (adds a few minutes)")
     args = parser.parse_args()
     cases = CASES[:2] if args.quick else CASES
 
@@ -112,6 +114,29 @@ def main() -> None:
     parallel = time.perf_counter() - t
     print(f"  {parallel:.0f} s ({parallel / n:.1f} s per notebook)")
 
+    # Same class, same engine: on these honest submissions the scores must agree with nbgrader's.
+    from nbgrader.api import Gradebook
+
+    disagree = []
+    with Gradebook(f"sqlite:///{copies['nbgrader'] / 'gradebook.db'}") as gb:
+        for r in results:
+            theirs = gb.find_submission_notebook(r.assignment, r.assignment, r.student).score
+            if r.score != theirs:
+                disagree.append(f"{r.student}/{r.assignment}: rnn-grade {r.score}, nbgrader {theirs}")
+
+    serial_ours = None
+    if args.also_serial:
+        print("`rnn-grade autograde --jobs 1` ...", flush=True)
+        again = work / "rnn-grade-serial"
+        if again.exists():
+            shutil.rmtree(again)
+        shutil.copytree(base, again)
+        t = time.perf_counter()
+        autograde(Course(str(again)), str(again / "submitted"), jobs=1,
+                  limits=Limits(cell_timeout=300), progress=False)
+        serial_ours = time.perf_counter() - t
+        print(f"  {serial_ours:.0f} s")
+
     timed = [r.timings for r in results if r.timings.get("setup_s") is not None]
     split = {k: statistics.mean(t[k] for t in timed)
              for k in ("kernel_start_s", "setup_s", "student_s", "record_s")}
@@ -124,6 +149,8 @@ def main() -> None:
         "per_notebook_mean_s": {k: round(v, 2) for k, v in split.items()},
         "import_share": round(imports / per_nb, 3),
         "statuses": {s: sum(r.status == s for r in results) for s in {r.status for r in results}},
+        "scores_disagreeing_with_nbgrader": disagree,
+        "rnn_grade_jobs1_s": None if serial_ours is None else round(serial_ours, 1),
     }
     print()
     print(f"notebooks: {n}   workers: {args.jobs}   cores: {os.cpu_count()}")
@@ -134,7 +161,12 @@ def main() -> None:
           f"kernel start {split['kernel_start_s']:.1f} s + set-up/imports {split['setup_s']:.1f} s"
           f" | student code + tests {split['student_s']:.1f} s | gradebook {split['record_s']:.1f}"
           f" s  -> kernel start + imports are {100 * imports / per_nb:.0f}% of a notebook")
-    print(f"statuses: {summary['statuses']}")
+    if serial_ours is not None:
+        print(f"rnn-grade --jobs 1:        {serial_ours:7.1f} s   (pipeline alone, no parallelism)")
+    print(f"statuses: {summary['statuses']}; scores equal to nbgrader's: "
+          f"{len(results) - len(disagree)}/{len(results)}")
+    for line in disagree:
+        print("  differs:", line)
     (work / "bench_grading.json").write_text(json.dumps(summary, indent=1))
     print(f"details: {work / 'bench_grading.json'}")
 
