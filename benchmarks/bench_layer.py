@@ -22,7 +22,9 @@ process with glibc's mmap threshold fixed at 64 KiB (`MALLOC_MMAP_THRESHOLD_`), 
 buffer is mapped when allocated and returned to the OS when freed, and resident memory follows
 the live tensors. After warm-up the child resets the kernel's peak-RSS mark (`/proc/self/
 clear_refs`), runs the step three times and reports VmHWM minus the RSS before the steps: the extra
-memory a training step needs beyond the weights and the input. On a GPU, TensorFlow's own
+memory a training step needs beyond the weights and the input. Children use one inter-op thread
+(a fixed op order), and the median of three children per layer is reported: thread stacks and
+malloc arenas still add about +-0.5 MiB of noise, which matters only at the smallest shapes. On a GPU, TensorFlow's own
 `get_memory_info(...)["peak"]` (after `reset_memory_stats`) is used instead.
 """
 
@@ -160,17 +162,22 @@ def memory_child(implementation, shapes):
     print(json.dumps(peaks))
 
 
-def measure_memory(shapes):
-    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"}
-    peaks = {}
-    for implementation in IMPLEMENTATIONS:
-        child = subprocess.run(
-            [sys.executable, __file__, "--memory-child", implementation,
-             "--shapes", *[",".join(map(str, s)) for s in shapes]],
-            env=env, capture_output=True, text=True, check=True,
-        )
-        peaks[implementation] = json.loads(child.stdout.strip().splitlines()[-1])
-    return {shape: {name: peaks[name][str(shape)] for name in IMPLEMENTATIONS}
+def measure_memory(shapes, runs):
+    """{shape: {implementation: median over `runs` fresh children of the peak, MiB}}."""
+    # One inter-op thread: independent ops run one at a time, in a fixed order, so the peak does
+    # not depend on how the scheduler happened to overlap them (timings use the defaults).
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536", "TF_NUM_INTEROP_THREADS": "1"}
+    peaks = {name: [] for name in IMPLEMENTATIONS}
+    for _ in range(runs):
+        for implementation in IMPLEMENTATIONS:
+            child = subprocess.run(
+                [sys.executable, __file__, "--memory-child", implementation,
+                 "--shapes", *[",".join(map(str, s)) for s in shapes]],
+                env=env, capture_output=True, text=True, check=True,
+            )
+            peaks[implementation].append(json.loads(child.stdout.strip().splitlines()[-1]))
+    return {shape: {name: statistics.median(run[str(shape)] for run in peaks[name])
+                    for name in IMPLEMENTATIONS}
             for shape in shapes}
 
 
@@ -198,8 +205,8 @@ def table(rows, markdown):
     for shape, r in rows:
         f, t, m = r["forward"], r["train"], r.get("memory")
         gflops = [flops(shape, "train") / t[name] / 1e9 for name in IMPLEMENTATIONS]
-        memory = "n/a" if m is None else (
-            f"{m['keras']:.1f} / {m['rnn_tf']:.1f} ({m['rnn_tf'] / max(m['keras'], 1e-9):.2f}x)")
+        memory = "n/a" if m is None else f"{m['keras']:.1f} / {m['rnn_tf']:.1f}" + (
+            f" ({m['rnn_tf'] / m['keras']:.2f}x)" if m["keras"] >= 1 else "")  # ratio of noise
         lines.append([
             ", ".join(map(str, shape)),
             f"{f['keras'] * 1e3:.2f}", f"{f['rnn_tf'] * 1e3:.2f}",
@@ -235,6 +242,9 @@ def main(argv=None):
     parser.add_argument("--shapes", type=parse_shape, nargs="+", default=None,
                         help="shapes as B,T,D,H (default: the five of issue 7)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory children")
+    parser.add_argument("--memory-runs", type=int, default=None,
+                        help="fresh child processes per layer for peak memory, median taken "
+                             "(default 3; 1 with --quick)")
     parser.add_argument("--memory-child", choices=IMPLEMENTATIONS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -248,7 +258,8 @@ def main(argv=None):
     import rnn_tf  # noqa: F401  (first, so that TensorFlow starts quietly)
 
     started = time.perf_counter()
-    memory = {} if args.no_memory else measure_memory(shapes)
+    memory_runs = args.memory_runs or (1 if args.quick else 3)
+    memory = {} if args.no_memory else measure_memory(shapes, memory_runs)
     rows = []
     for shape in shapes:
         result = time_shape(shape, repeats, warmup)

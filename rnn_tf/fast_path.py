@@ -8,26 +8,39 @@ way the BPTT derivation suggests. Row layout, as Keras stores the weights (`W_x`
 (D, H), `W_h` is `recurrent_kernel` (H, H)); g_t = dL/dh_t arriving from above the layer:
 
     forward                                  backward, t = T..1, starting from dh_next = 0
-    XW  = X @ W_x + b     one matmul, all t  dz_t    = (g_t + dh_next) * act'(h_t)  sequential
-    z_t = XW_t + h_{t-1} @ W_h   sequential  dh_next = dz_t @ W_h^T                 sequential
-    h_t = act(z_t)                           dW_x = sum_t x_t^T dz_t     = X^T dZ        one matmul
-                                             dW_h = sum_t h_{t-1}^T dz_t = H_prev^T dZ   one matmul
-                                             db   = sum over t and batch of dz_t         one sum
-                                             dX   = dZ @ W_x^T                           one matmul
-                                             dh_0 = dh_next after the loop
+    XW  = X @ W_x + b     one matmul, all t  dz_t    = (g_t + dh_next) * act'(h_t)
+    z_t = XW_t + h_{t-1} @ W_h               dh_next = dz_t @ W_h^T      (the sequential chain)
+    h_t = act(z_t)                           dW_x   += x_t^T dz_t,   dW_h += h_{t-1}^T dz_t
+                                             db     += sum over the batch of dz_t
+                                             dx_t    = dz_t @ W_x^T  (only if dL/dx is wanted)
+                                             dh_0    = dh_next after the loop
 
-Each loop step is one (B, H) @ (H, H) matmul plus elementwise work, and the two loops are compiled
-with XLA (`jit_compile=True`), which fuses a step's operations and removes TensorFlow's
-per-operation overhead (which dominates at small sizes). act'(z_t) is computed from h_t alone
-(tanh' = 1 - h_t^2), so the backward pass keeps only the inputs and the outputs alive: less memory
-than autodiff through the loop. Second derivatives are not supported (nothing here needs them).
+Only dh_next is a true recurrence. Summing x_t^T dz_t over t is the matmul X^T dZ, and we first
+wrote it (and dW_h = H_prev^T dZ) as one matmul after the loop; that needs dZ for every step, a
+third (B, T, H) buffer beside the outputs and dL/dh, and the training step's peak memory rose to
+about 1.5x Keras's. So each step adds its rank-B piece inside the compiled loop instead, where it
+costs no per-operation overhead: same sums, no dZ buffer.
+
+Both loops are compiled with XLA (`jit_compile=True`), which fuses a step's operations and
+removes TensorFlow's per-operation dispatch cost (it dominates at small sizes), and tensors stay
+batch-major, with step t written in place into column t, so no transposed copy of a whole
+sequence is made. act'(z_t) is computed from h_t alone (tanh' = 1 - h_t^2), so the backward pass
+keeps only the inputs and the outputs. Second derivatives are not supported.
 
 `simple_rnn(...)` runs the op; `applies_to(layer, mask, training)` and `layer_call(...)` are what
-`rnn_tf.SimpleRNN.call` uses to take this path when it gives the same result as the general one.
+`rnn_tf.SimpleRNN.call` uses to take this path where it gives the general path's results.
 """
 
 import keras
 import tensorflow as tf
+
+# The only private TensorFlow imports, here in one place:
+# - xla.dynamic_update_slice writes column t of a (B, T, H) buffer in place inside the compiled
+#   loop (what TensorArray does for time-major rows); TensorFlow has no public op for it, and a
+#   TensorArray would force time-major buffers and transposed copies of whole sequences.
+# - record tells whether any gradient tape will ask for dL/dx (see _input_needs_gradient).
+from tensorflow.compiler.tf2xla.python import xla as _xla
+from tensorflow.python.eager import record as _record
 
 # h = act(z) and act'(z) written with h alone: all the backward pass needs from the forward one.
 _ACTIVATIONS = {
@@ -48,71 +61,73 @@ def activation_name(activation):
 
 
 # ---------------------------------------------------------------------------------------------
-# The two sequential loops, compiled by XLA. Inside them tensors are time-major, (T, B, ...), so
-# that step t reads one contiguous (B, H) slab; outside they are batch-major, as Keras's are.
+# The two sequential loops, each one XLA program. Tensors stay batch-major, (B, T, ...), as
+# Keras's are: step t reads column t and writes its result into column t of a (B, T, ...) buffer
+# in place, so no transposed copy of a whole sequence is ever made (that is where memory goes).
+
+
+def _write_column(buffer, t, value):
+    """buffer[:, t] = value, in place under XLA; buffer (B, T, N), value (B, N)."""
+    return _xla.dynamic_update_slice(buffer, value[:, None], [0, t, 0])
 
 
 def _make_forward(act):
     @tf.function(jit_compile=True, autograph=False, reduce_retracing=True)
     def forward(x, h0, W_x, W_h, b):
         """(B, T, D) inputs -> (B, T, H) outputs h_1..h_T."""
-        xw = tf.einsum("btd,dh->tbh", x, W_x)  # (T, B, H): X @ W_x for every t in one matmul
+        xw = tf.einsum("btd,dh->bth", x, W_x)  # (B, T, H): X @ W_x for every t in one matmul
         if b is not None:
             xw = xw + b
-        steps = tf.shape(xw)[0]
 
-        def step(t, h_prev, hs):
-            h = act(xw[t] + tf.matmul(h_prev, W_h))  # (B, H): h_t = act(z_t)
-            return t + 1, h, hs.write(t, h)
+        def step(t, h_prev, buffer):
+            h = act(buffer[:, t] + tf.matmul(h_prev, W_h))  # (B, H): h_t = act(z_t)
+            return t + 1, h, _write_column(buffer, t, h)  # column t of XW is not needed again
 
-        hs = tf.TensorArray(xw.dtype, size=steps, element_shape=h0.shape)
+        steps = tf.shape(x)[1]
         _, _, hs = tf.while_loop(
-            lambda t, *_: t < steps, step, (0, h0, hs), maximum_iterations=steps
+            lambda t, *_: t < steps, step, (0, h0, xw), maximum_iterations=steps
         )
-        return tf.transpose(hs.stack(), [1, 0, 2])  # (B, T, H)
+        return hs  # (B, T, H): the buffer that held XW now holds h_1..h_T
 
     return forward
 
 
-def _make_backward_loop(d_act):
+def _make_backward(d_act, with_dx):
     @tf.function(jit_compile=True, autograph=False, reduce_retracing=True)
-    def backward_loop(g, hs, h0, W_h):
-        """dL/dh_t (B, T, H) and h_t (B, T, H) -> dZ (B, T, H), H_prev (B, T, H), dh_0 (B, H)."""
-        g_tm = tf.transpose(g, [1, 0, 2])  # (T, B, H)
-        hs_tm = tf.transpose(hs, [1, 0, 2])  # (T, B, H)
-        W_h_T = tf.transpose(W_h)  # (H, H)
-        steps = tf.shape(g_tm)[0]
+    def backward(x, h0, W_x, W_h, hs, g):
+        """dL/dh_t (B, T, H) from above -> dX (B, T, D) or None, dh_0, dW_x, dW_h, db."""
+        W_h_T, W_x_T = tf.transpose(W_h), tf.transpose(W_x)  # (H, H), (H, D)
 
-        def step(t, dh_next, dzs):
-            dz = (g_tm[t] + dh_next) * d_act(hs_tm[t])  # (B, H): dz_t
-            return t - 1, tf.matmul(dz, W_h_T), dzs.write(t, dz)  # dh_{t-1} = dz_t @ W_h^T
+        def step(t, dh_next, dW_x, dW_h, db, dX):
+            dz = (g[:, t] + dh_next) * d_act(hs[:, t])  # (B, H): dz_t
+            h_prev = tf.where(t > 0, hs[:, tf.maximum(t - 1, 0)], h0)  # (B, H): h_{t-1}
+            if with_dx:
+                dX = _write_column(dX, t, tf.matmul(dz, W_x_T))  # dx_t = dz_t W_x^T
+            return (
+                t - 1,
+                tf.matmul(dz, W_h_T),  # dh_{t-1} = dz_t W_h^T: the only sequential product
+                dW_x + tf.matmul(x[:, t], dz, transpose_a=True),  # += x_t^T dz_t
+                dW_h + tf.matmul(h_prev, dz, transpose_a=True),  # += h_{t-1}^T dz_t
+                db + tf.reduce_sum(dz, axis=0),  # += sum over the batch of dz_t
+                dX,
+            )
 
-        dzs = tf.TensorArray(g.dtype, size=steps, element_shape=h0.shape)
-        _, dh0, dzs = tf.while_loop(
-            lambda t, *_: t >= 0, step, (steps - 1, tf.zeros_like(h0), dzs),
-            maximum_iterations=steps,
+        steps = tf.shape(g)[1]
+        dX = tf.zeros_like(x) if with_dx else tf.zeros([])  # (B, T, D), only if asked for
+        start = (steps - 1, tf.zeros_like(h0), tf.zeros_like(W_x), tf.zeros_like(W_h),
+                 tf.zeros_like(W_h[0]), dX)
+        _, dh0, dW_x, dW_h, db, dX = tf.while_loop(
+            lambda t, *_: t >= 0, step, start, maximum_iterations=steps
         )
-        dZ = tf.transpose(dzs.stack(), [1, 0, 2])  # (B, T, H)
-        h_prev = tf.concat([h0[:, None], hs[:, :-1]], axis=1)  # (B, T, H): h_{t-1} beside dz_t
-        return dZ, h_prev, dh0
+        return (dX if with_dx else None), dh0, dW_x, dW_h, db
 
-    return backward_loop
+    return backward
 
 
-def _make_op(activation, use_bias):
+def _make_op(activation, use_bias, with_dx):
     act, d_act = _ACTIVATIONS[activation]
     forward = _make_forward(act)
-    backward_loop = _make_backward_loop(d_act)
-
-    def weight_gradients(x, W_x, dZ, h_prev):
-        # Plain TF ops, outside XLA: a gradient nobody asks for (often dX) is pruned from the graph.
-        B, T, D = tf.unstack(tf.shape(x))
-        dZ_2d = tf.reshape(dZ, [B * T, -1])  # (B*T, H): every (b, t) is one row
-        dW_x = tf.matmul(tf.reshape(x, [B * T, D]), dZ_2d, transpose_a=True)  # (D, H) = X^T dZ
-        dW_h = tf.matmul(tf.reshape(h_prev, [B * T, -1]), dZ_2d, transpose_a=True)  # (H, H)
-        db = tf.reduce_sum(dZ_2d, axis=0)  # (H,)
-        dX = tf.reshape(tf.matmul(dZ_2d, W_x, transpose_b=True), [B, T, D])  # (B, T, D)
-        return dX, dW_x, dW_h, db
+    backward = _make_backward(d_act, with_dx)
 
     @tf.custom_gradient
     def op(x, h0, W_x, W_h, *maybe_b):
@@ -122,16 +137,25 @@ def _make_op(activation, use_bias):
         hs = forward(*[tf.stop_gradient(t) for t in (x, h0, W_x, W_h)], b)  # (B, T, H)
 
         def grad(g):  # g: dL/dh_t, (B, T, H)
-            dZ, h_prev, dh0 = backward_loop(g, hs, h0, W_h)
-            dX, dW_x, dW_h, db = weight_gradients(x, W_x, dZ, h_prev)
-            return (dX, dh0, dW_x, dW_h) + ((db,) if use_bias else ())
+            grads = backward(x, h0, W_x, W_h, hs, g)
+            return grads if use_bias else grads[:4]
 
         return hs, grad
 
     return op
 
 
-_OPS = {}  # (activation, use_bias) -> op; each op's XLA programs are cached per shape and dtype
+def _input_needs_gradient(x):
+    """False only when a tape records this computation but will never ask for dL/dx.
+
+    That is the usual case (the RNN reads the data directly, as in model.fit), and skipping
+    dX = dZ @ W_x^T saves its time and its (B, T, D) buffer. With no tape at all (inference, or
+    tf.gradients in a graph) the answer is True, to be safe.
+    """
+    return not _record.could_possibly_record() or _record.should_record_backprop([x])
+
+
+_OPS = {}  # (activation, use_bias, with_dx) -> op; each op's XLA programs are cached per shape and dtype
 
 
 def simple_rnn(x, h0, kernel, recurrent_kernel, bias=None, activation="tanh", go_backwards=False):
@@ -159,7 +183,7 @@ def simple_rnn(x, h0, kernel, recurrent_kernel, bias=None, activation="tanh", go
         raise ValueError(
             f"simple_rnn supports the activations {sorted(_ACTIVATIONS)}; got {activation!r}."
         )
-    key = (activation, bias is not None)
+    key = (activation, bias is not None, _input_needs_gradient(x))
     if key not in _OPS:
         _OPS[key] = _make_op(*key)
     if go_backwards:
@@ -178,9 +202,8 @@ def applies_to(layer, mask, training):
     """Whether `layer_call` gives exactly what keras.layers.RNN's general loop gives.
 
     Only inside a `tf.function` (model.fit, predict, a compiled step): there the XLA programs
-    are compiled once and reused, while an eager call would compile one per new shape (seconds
-    each); and eager calls, where students compare the layer with Keras's line by line, keep the
-    general path's results, equal to Keras's bit for bit in float32.
+    are compiled once and reused, while eager calls (notebooks, trying shapes out) would compile
+    two per new shape, up to seconds each; eagerly the general path is the better deal.
     Not for: masks (a masked step keeps the previous state), dropout or recurrent dropout (the
     cell draws masks from its seed stream even in inference), stateful layers, `unroll=True`,
     activations or dtypes (mixed precision included) this module does not implement.
