@@ -158,6 +158,8 @@ class LimitedExecute(Execute):
         finally:
             self._stop.set()
             shutil.rmtree(self._ipc_dir, ignore_errors=True)
+            if getattr(self, "_kernel_stderr", None) is not None:
+                self._kernel_stderr.close()
         return self.nb if self.nb is not None else nb, resources
 
     def _watch(self, km):
@@ -231,8 +233,6 @@ class LimitedExecute(Execute):
             why = self.run.died or self.run.setup_failed or "the notebook time limit was used up"
             cell.outputs = [_error_output("NotRun", f"not run: {why}")]
             return cell, resources
-        if is_test(cell) and self._fingerprint is not None:
-            self._check_guard(name)
         started = time.monotonic()
         if not is_setup(cell) and self._hard_deadline is None:
             # Backstop for code that ignores the interrupt nbclient sends at a cell timeout.
@@ -240,6 +240,8 @@ class LimitedExecute(Execute):
         try:
             # Test cells stay out of IPython's history (In, _ih) so later student cells cannot
             # read the hidden tests back; their linecache copies are dropped after the run.
+            if is_test(cell) and self._fingerprint is not None:
+                self._check_guard(name)
             self._check_assign_resources(resources)
             cell = self.execute_cell(cell, index, store_history=not is_test(cell))
             if is_test(cell):

@@ -108,6 +108,8 @@ CASES = {
     "reads_hidden_tests": lambda ok, rel, ctx: _prepend_to_first_answer(ok, (
         f"print(open({ctx['gradebook']!r}, 'rb').read()[:100])\n"
         f"print(open({ctx['source']!r}).read()[:100])")),
+    "reads_grader_memory": lambda ok, rel, ctx: _prepend_to_first_answer(ok, (
+        "import os\nprint(open(f'/proc/{os.getppid()}/environ', 'rb').read()[:100])")),
     "writes_outside": lambda ok, rel, ctx: _prepend_to_first_answer(ok, (
         f"open({ctx['outside_file']!r}, 'w').write('escaped')")),
 }

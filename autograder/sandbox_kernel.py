@@ -3,7 +3,8 @@
 The grader starts every student's notebook in one of these, with its working directory set to
 a private copy of the assignment folder. Without containers this is the best Python can do:
 ``sys.addaudithook`` hooks cannot be removed from Python code, so ``open``, ``os.listdir``,
-``sqlite3.connect`` and friends on the course directory (hidden tests, gradebook) are refused,
+``sqlite3.connect`` and friends on the course directory (hidden tests, gradebook) and on other
+processes' ``/proc/<pid>`` (the grader's memory) are refused,
 writes are allowed only inside the sandbox, and starting processes is refused once the grader
 arms it after the set-up cells (numpy's import runs ``uname``). Native code
 (ctypes, C extensions) can still bypass the hook; see autograder/README.md for the limits.
@@ -62,6 +63,14 @@ def _install(sandbox: str, deny: list[str], report_path: str) -> None:
             path = os.fsdecode(path)
         return real(os.fspath(path))
 
+    own_proc = f"/proc/{os.getpid()}"
+
+    def other_process(path: str) -> bool:
+        # /proc/<pid>/mem, environ, cmdline of the grader would show the hidden tests.
+        parts = path.split("/")
+        return (len(parts) > 2 and parts[1] == "proc" and parts[2].isdigit()
+                and not inside(path, own_proc))
+
     def hook(event: str, args: tuple) -> None:
         if event == "open":
             path, mode, flags = args
@@ -72,6 +81,8 @@ def _install(sandbox: str, deny: list[str], report_path: str) -> None:
                 isinstance(flags, int) and flags & write_flags)
             if any(inside(target, d) for d in deny):
                 refuse("reading course files", event, target)
+            if other_process(target):
+                refuse("reading another process", event, target)
             if writing and not any(inside(target, a) for a in write_allowed):
                 refuse("writing outside the sandbox", event, target)
         elif event in path_events:

@@ -162,6 +162,7 @@ def test_dying_kernel_is_scored_and_reported_not_silently_zero(graded, case):
     ("forbidden_call", "square uses numpy.square"),
     ("reads_hidden_tests", "reading course files"),
     ("writes_outside", "writing outside the sandbox"),
+    ("reads_grader_memory", "reading another process"),
 ])
 def test_cheats_get_no_points_for_that_exercise_and_are_flagged(graded, case, reason):
     r = result(graded, case)
