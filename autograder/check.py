@@ -7,6 +7,7 @@ runs on a student's machine; hidden tests are not in the release, so passing her
 not sufficient.
 """
 
+import ast
 import os
 import re
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ class CheckReport:
     assignment: str | None
     warnings: list[str] = field(default_factory=list)
     passed: list[str] = field(default_factory=list)
+    hidden: list[str] = field(default_factory=list)  # test cells whose tests are all hidden
     failed: dict[str, str] = field(default_factory=dict)  # test grade id -> why
     error: str | None = None
 
@@ -38,6 +40,7 @@ class CheckReport:
         if self.error:
             lines.append(f"ERROR: {self.error}")
         lines += [f"PASS  {t}" for t in self.passed]
+        lines += [f"----  {t}: hidden tests only (checked when graded)" for t in self.hidden]
         lines += [f"FAIL  {t}: {why}" for t, why in self.failed.items()]
         total = len(self.passed) + len(self.failed)
         if not self.error:
@@ -79,6 +82,9 @@ def check(course, path: str, limits: Limits | None = None) -> CheckReport:
     for cell in nb.cells:
         if not is_test(cell):
             continue
+        if _only_hidden(cell.source):
+            report.hidden.append(grade_id(cell))
+            continue
         errors = [o for o in cell.outputs if o.output_type == "error"]
         stderr = [o for o in cell.outputs if o.get("name") == "stderr"]
         if errors:
@@ -89,3 +95,12 @@ def check(course, path: str, limits: Limits | None = None) -> CheckReport:
         else:
             report.passed.append(grade_id(cell))
     return report
+
+
+def _only_hidden(source: str) -> bool:
+    """True when a released test cell has nothing left to run but comments and a docstring."""
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return False
+    return all(isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in body)
