@@ -201,6 +201,48 @@ def tape_rnn_gradients(dh, x, h0, W_x, W_h, b) -> tuple[np.ndarray, ...]:
     return tuple(_asarray(g) for g in grads)
 
 
+def dW_h_mistake(dW_h, dh, x, h0, W_x, W_h, b) -> str | None:
+    """Names the usual BPTT mistake that a wrong `dW_h` shows, or None.
+
+    The true total gradients dL/dh_t (L = sum(dh * h)) come from `tf.GradientTape` on the
+    recurrence run in TensorFlow; from them each step's share h_{t-1}^T dz_t. A dW_h equal to one
+    share was not accumulated over t; one equal to the sum of shares built from the direct
+    gradients dh alone ignores the gradient flowing back through time.
+    """
+    import tensorflow as tf
+
+    x, dh = _asarray(x, dtype=_float64), _asarray(dh, dtype=_float64)  # (B, T, D), (B, T, H)
+    h_prev = tf.constant(_asarray(h0, dtype=_float64))  # (B, H)
+    W_x, W_h, b = (tf.constant(_asarray(a, dtype=_float64)) for a in (W_x, W_h, b))
+    states = []
+    with tf.GradientTape() as tape:
+        tape.watch(h_prev)  # so that the tape records every state computed from it
+        for t in range(x.shape[1]):
+            h_prev = tf.tanh(x[:, t] @ W_x + h_prev @ W_h + b)  # (B, H)
+            states.append(h_prev)
+        loss = tf.reduce_sum(tf.stack(states, axis=1) * dh)
+    totals = tf.stack(tape.gradient(loss, states)).numpy()  # (T, B, H): dL/dh_t, all paths
+    h = tf.stack(states).numpy()  # (T, B, H)
+    previous = np.concatenate([_asarray(h0, dtype=_float64)[None], h[:-1]])  # (T, B, H)
+    shares = np.einsum("tbi,tbj->tij", previous, totals * (1 - h**2))  # (T, H, H)
+    direct = np.einsum("tbi,tbj->ij", previous, dh.transpose(1, 0, 2) * (1 - h**2))  # (H, H)
+    got = _asarray(dW_h, dtype=_float64)
+    if got.shape != direct.shape:
+        return None
+
+    def same(a, c):
+        return bool(_all(_abs(a - c) <= 1e-8 + 1e-6 * _abs(c)))
+
+    for t, share in enumerate(shares):
+        if len(shares) > 1 and same(got, share):
+            return (f"dW_h matches only time step {t + 1} of {len(shares)}: are you accumulating "
+                    "over t (dW_h += ...)?")
+    if len(shares) > 1 and same(got, direct):
+        return ("dW_h ignores the gradient flowing back through time: add the dh_prev of step "
+                "t+1 to dh[:, t] before taking step t's share.")
+    return None
+
+
 def tape_jacobian_norms(x, h0, W_x, W_h, b) -> tuple[np.ndarray, np.ndarray]:
     """(h, norms) for the tanh recurrence run in TensorFlow (float64): the states h (B, T, H) and
     norms (B, T) with norms[:, d] = ||dh_T/dh_{T-d}||_2 (spectral norm), each Jacobian taken by
