@@ -84,7 +84,9 @@ def _grade(course, submissions, args, feedback: bool):
         from dataclasses import asdict
 
         paths = [write_feedback(course, asdict(r)) for r in results]
-        print(f"feedback: {os.path.commonpath(paths) if paths else '-'}/<student>/<assignment>/")
+        where = os.path.join(course.root, "feedback")
+        print(f"feedback (HTML, one per student and assignment): {where}/<student>/<assignment>/"
+              f" ({len(paths)} files)")
     return results
 
 
@@ -150,7 +152,7 @@ def cmd_demo(args) -> int:
     print(f"grading a sample class of {len(paths)} notebooks from {class_dir} ...")
     args.csv = str(out / "grades.csv")
     _grade(course, str(class_dir), args, feedback=True)
-    print(f"feedback (HTML, one per student and assignment): {work / 'feedback'}")
+    print(f"sample submissions: {class_dir}  (one per case, named <case>_<assignment>.ipynb)")
     return 0
 
 
