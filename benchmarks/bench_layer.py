@@ -143,7 +143,7 @@ def memory_child(implementation, shapes):
     for shape in shapes:
         x, layers = make_case(shape)
         train = step_functions(layers[implementation])["train"]
-        for _ in range(2):
+        for _ in range(3):
             train(x)  # trace, compile, and let every allocator reach its steady state
         if on_gpu:
             tf.config.experimental.reset_memory_stats("GPU:0")

@@ -72,28 +72,25 @@ def _write_column(buffer, t, value):
 
 
 def _make_forward(act):
-    @tf.function(jit_compile=True, autograph=False, reduce_retracing=True)
+    @tf.function(jit_compile=True, autograph=False)
     def forward(x, h0, W_x, W_h, b):
         """(B, T, D) inputs -> (B, T, H) outputs h_1..h_T."""
-        xw = tf.einsum("btd,dh->bth", x, W_x)  # (B, T, H): X @ W_x for every t in one matmul
-        if b is not None:
-            xw = xw + b
 
-        def step(t, h_prev, buffer):
-            h = act(buffer[:, t] + tf.matmul(h_prev, W_h))  # (B, H): h_t = act(z_t)
-            return t + 1, h, _write_column(buffer, t, h)  # column t of XW is not needed again
+        def step(t, h_prev, hs):
+            z = tf.matmul(x[:, t], W_x) + tf.matmul(h_prev, W_h)  # (B, H): z_t
+            h = act(z if b is None else z + b)  # (B, H): h_t = act(z_t)
+            return t + 1, h, _write_column(hs, t, h)
 
-        steps = tf.shape(x)[1]
-        _, _, hs = tf.while_loop(
-            lambda t, *_: t < steps, step, (0, h0, xw), maximum_iterations=steps
-        )
-        return hs  # (B, T, H): the buffer that held XW now holds h_1..h_T
+        B, T = tf.unstack(tf.shape(x)[:2])
+        hs = tf.zeros([B, T, tf.shape(h0)[1]], x.dtype)  # (B, T, H), filled in column by column
+        _, _, hs = tf.while_loop(lambda t, *_: t < T, step, (0, h0, hs), maximum_iterations=T)
+        return hs
 
     return forward
 
 
 def _make_backward(d_act, with_dx):
-    @tf.function(jit_compile=True, autograph=False, reduce_retracing=True)
+    @tf.function(jit_compile=True, autograph=False)
     def backward(x, h0, W_x, W_h, hs, g):
         """dL/dh_t (B, T, H) from above -> dX (B, T, D) or None, dh_0, dW_x, dW_h, db."""
         W_h_T, W_x_T = tf.transpose(W_h), tf.transpose(W_x)  # (H, H), (H, D)
@@ -155,7 +152,7 @@ def _input_needs_gradient(x):
     return not _record.could_possibly_record() or _record.should_record_backprop([x])
 
 
-_OPS = {}  # (activation, use_bias, with_dx) -> op; each op's XLA programs are cached per shape and dtype
+_OPS = {}  # (activation, use_bias, with_dx, shapes..., dtype) -> op
 
 
 def simple_rnn(x, h0, kernel, recurrent_kernel, bias=None, activation="tanh", go_backwards=False):
@@ -183,14 +180,20 @@ def simple_rnn(x, h0, kernel, recurrent_kernel, bias=None, activation="tanh", go
         raise ValueError(
             f"simple_rnn supports the activations {sorted(_ACTIVATIONS)}; got {activation!r}."
         )
+    x, h0 = tf.convert_to_tensor(x), tf.convert_to_tensor(h0)
     key = (activation, bias is not None, _input_needs_gradient(x))
-    if key not in _OPS:
-        _OPS[key] = _make_op(*key)
+    # One op, with its own two tf.functions, per static signature: each is traced once and XLA
+    # compiles it once per concrete shape. (A shared function retraced for every new shape
+    # relaxes to unknown shapes, and its XLA program then kept a whole extra (B, T, H) buffer;
+    # it also makes TensorFlow warn on stderr about frequent retracing.)
+    signature = (tuple(x.shape), tuple(h0.shape), tuple(kernel.shape), x.dtype)
+    if key + signature not in _OPS:
+        _OPS[key + signature] = _make_op(*key)
     if go_backwards:
         x = tf.reverse(x, axis=[1])
     # Read variables here, outside the op: custom_gradient must only ever see tensors.
     weights = [tf.convert_to_tensor(w) for w in (kernel, recurrent_kernel, bias) if w is not None]
-    outputs = _OPS[key](x, h0, *weights)  # (B, T, H)
+    outputs = _OPS[key + signature](x, h0, *weights)  # (B, T, H)
     return outputs, outputs[:, -1]
 
 
