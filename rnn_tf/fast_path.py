@@ -39,8 +39,12 @@ import tensorflow as tf
 #   loop (what TensorArray does for time-major rows); TensorFlow has no public op for it, and a
 #   TensorArray would force time-major buffers and transposed copies of whole sequences.
 # - record tells whether any gradient tape will ask for dL/dx (see _input_needs_gradient).
-from tensorflow.compiler.tf2xla.python import xla as _xla
-from tensorflow.python.eager import record as _record
+# Should a TensorFlow release move them, the layer quietly keeps to its general path.
+try:
+    from tensorflow.compiler.tf2xla.python import xla as _xla
+    from tensorflow.python.eager import record as _record
+except ImportError:  # pragma: no cover - depends on the TensorFlow release
+    _xla = _record = None
 
 # h = act(z) and act'(z) written with h alone: all the backward pass needs from the forward one.
 _ACTIVATIONS = {
@@ -213,7 +217,8 @@ def applies_to(layer, mask, training):
     """
     cell = layer.cell
     return (
-        not tf.executing_eagerly()
+        _xla is not None
+        and not tf.executing_eagerly()
         and mask is None
         and not cell.dropout
         and not cell.recurrent_dropout
