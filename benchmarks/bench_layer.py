@@ -24,8 +24,8 @@ the live tensors. After warm-up the child resets the kernel's peak-RSS mark (`/p
 clear_refs`), runs the step three times and reports VmHWM minus the RSS before the steps: the extra
 memory a training step needs beyond the weights and the input. Children use one inter-op thread
 (a fixed op order), and the median of three children per layer is reported: thread stacks and
-malloc arenas still add about +-0.5 MiB of noise, which matters only at the smallest shapes. On a GPU, TensorFlow's own
-`get_memory_info(...)["peak"]` (after `reset_memory_stats`) is used instead.
+malloc arenas still add about +-0.5 MiB of noise, which matters only at the smallest shapes.
+On a GPU, TensorFlow's own `get_memory_info(...)["peak"]` (after `reset_memory_stats`) is used.
 """
 
 import argparse
