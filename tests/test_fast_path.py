@@ -174,14 +174,18 @@ def test_layer_falls_back_for_masks_and_dropout_and_still_matches_keras(
 
 
 def test_one_step_of_model_fit_matches_keras(fast_path_calls):
-    """model.fit (compiled, and XLA by default on CPU) trains our layer exactly as Keras's."""
+    """model.fit (compiled, and XLA by default on CPU) trains our layers exactly as Keras's.
+
+    Two stacked layers, as in the lecture: the upper one must pass dL/dx down to the lower one.
+    """
     rng = np.random.default_rng(6)
     x = rng.normal(size=(8, 10, 4)).astype("float32")
     y = rng.normal(size=(8, 1)).astype("float32")
 
     def model(rnn):
         keras.utils.set_random_seed(0)
-        m = keras.Sequential([keras.Input((10, 4)), rnn(6), keras.layers.Dense(1)])
+        m = keras.Sequential([keras.Input((10, 4)), rnn(6, return_sequences=True), rnn(5),
+                              keras.layers.Dense(1)])
         m.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
         return m
 
@@ -212,3 +216,22 @@ def test_unknown_activation_is_a_clear_error():
     with pytest.raises(ValueError, match="activations .* got 'softplus'"):
         fast_path.simple_rnn(tf.zeros((1, 2, 3)), tf.zeros((1, 4)), tf.zeros((3, 4)),
                              tf.zeros((4, 4)), activation="softplus")
+
+
+def test_bidirectional_inside_tf_function_matches_keras(fast_path_calls):
+    def twins():
+        theirs = keras.layers.Bidirectional(keras.layers.SimpleRNN(5, return_sequences=True))
+        ours = keras.layers.Bidirectional(rnn_tf.SimpleRNN(5, return_sequences=True))
+        theirs.build((3, 6, 4))
+        ours.build((3, 6, 4))
+        rng = np.random.default_rng(7)
+        theirs.set_weights([0.5 * rng.normal(size=w.shape) for w in theirs.get_weights()])
+        ours.set_weights(theirs.get_weights())
+        return ours, theirs
+
+    ours, theirs = twins()
+    x = tf.constant(np.random.default_rng(8).normal(size=(3, 6, 4)).astype("float32"))
+    for a, b in zip(compiled_outputs_and_gradients(ours, x),
+                    compiled_outputs_and_gradients(theirs, x)):
+        np.testing.assert_allclose(a, b, rtol=0, atol=ATOL["float32"])
+    assert len(fast_path_calls) >= 2  # the forward and the backward layer
