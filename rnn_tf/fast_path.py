@@ -19,7 +19,7 @@ Only h_t and dh_next are true recurrences. x_t @ W_x for all t is one matmul X @
 sums over t are the matmuls X^T dZ and H_prev^T dZ; we first wrote them so, outside the loops.
 Measured here, they bought no time beyond the noise once the loops were compiled, and each kept
 a whole (B, T, H) buffer (XW, dZ) beside the outputs and dL/dh: the training step's peak memory
-rose to about 1.5x Keras's. So each step does its piece inside the compiled loop: same sums, no buffers.
+rose to about 1.5x Keras's. So each step does its piece in the compiled loop: same sums, no buffers.
 
 Both loops are compiled with XLA (`jit_compile=True`), which fuses a step's operations and
 removes TensorFlow's per-operation dispatch cost (it dominates at small sizes), and tensors stay
