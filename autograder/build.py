@@ -42,7 +42,7 @@ def assignments(course_dir: Path = COURSE_DIR) -> list[str]:
     return sorted(p.name for p in source.iterdir() if (p / f"{p.name}.ipynb").is_file())
 
 
-def _api(course_dir: Path):
+def nbgrader_api(course_dir: Path):
     """An NbGraderAPI for `course_dir`, configured by its own nbgrader_config.py."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
@@ -68,7 +68,7 @@ def build_release(course_dir: Path = COURSE_DIR, ids: list[str] | None = None) -
         RuntimeError: nbgrader refused a notebook; the message carries its log.
     """
     course_dir = Path(course_dir)
-    api = _api(course_dir)
+    api = nbgrader_api(course_dir)
     written = []
     for assignment in ids or assignments(course_dir):
         result = api.generate_assignment(assignment, force=True, create=True)

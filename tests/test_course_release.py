@@ -1,22 +1,17 @@
 """The generated course matches its source, and the plain nbgrader workflow grades it right:
 the release as handed out scores 0, a full-marks submission gets every autograded point."""
 
-import os
 import shutil
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
 from autograder.build import (COURSE_DIR, SOLUTIONS_DIR, assignments, build_release, find_drift,
-                              main)
+                              main, nbgrader_api)
 
 IDS = assignments(COURSE_DIR)
-BIN = Path(sys.executable).parent
 
 
 def _copy_course(tmp_path, only, with_generated=False):
@@ -77,14 +72,10 @@ def _full_marks(release, source):
     return release
 
 
-def _nbgrader(course, *args):
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    result = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=env,
-                            capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stderr[-4000:]}"
-
-
 @pytest.mark.slow
+# nbgrader 0.9.6's gradebook code trips SQLAlchemy 2's autoflush warning when it creates a
+# submission (nbgrader/api.py:149, :2229); the submission is stored all the same.
+@pytest.mark.filterwarnings("ignore:Object of type <Submitted:sqlalchemy.exc.SAWarning")
 @pytest.mark.parametrize("assignment", IDS)
 def test_plain_nbgrader_workflow_scores_release_zero_and_solution_full_marks(
     assignment, tmp_path, record_property, request
@@ -100,7 +91,10 @@ def test_plain_nbgrader_workflow_scores_release_zero_and_solution_full_marks(
     nbformat.write(_full_marks(release, source), course / "submitted" / "full_marks" / assignment / name)
 
     start = time.perf_counter()
-    _nbgrader(course, "autograde", assignment, "--force")  # both students, one run
+    api = nbgrader_api(course)  # nbgrader's own programmatic API, configured by nbgrader_config.py
+    for student in ("release_as_is", "full_marks"):
+        result = api.autograde(assignment, student, force=True, create=True)
+        assert result["success"], f"nbgrader autograde {assignment} {student}:\n{result.get('error')}"
     per_notebook = round((time.perf_counter() - start) / 2, 1)
     # Per-notebook grading time, for the report (junit XML) and `pytest --cache-show 'course/*'`.
     record_property("autograde_seconds_per_notebook", per_notebook)
