@@ -21,8 +21,8 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_CASES = ["correct", "empty", "typical_mistake", "only_first_exercise", "invalid_json",
-              "edited_test", "monkeypatch_numpy", "infinite_loop", "kernel_exit",
-              "reads_hidden_tests"]
+              "edited_test", "monkeypatch_numpy", "calls_what_it_implements", "infinite_loop",
+              "kernel_exit", "reads_hidden_tests"]
 
 
 def _course(path: str | None):

@@ -100,6 +100,8 @@ class LimitedExecute(Execute):
     sandbox_dir = Unicode(help="Working directory of the kernel (writable).").tag(config=True)
     deny = Unicode(help="os.pathsep-separated folders the kernel may not read.").tag(config=True)
     report_path = Unicode(help="Where the sandbox logs refused operations.").tag(config=True)
+    threads = Float(0, help="Math-library threads per kernel (0: leave the libraries' default)."
+                    ).tag(config=True)
 
     def __init__(self, **kw):
         super().__init__(**kw)
@@ -124,6 +126,12 @@ class LimitedExecute(Execute):
                    RNN_GRADE_SANDBOX=sandbox, RNN_GRADE_DENY=self.deny,
                    RNN_GRADE_REPORT=self.report_path)
         env.pop("JUPYTER_PATH", None)
+        if self.threads:
+            # N kernels side by side on N cores: one thread pool each, not N pools of N threads
+            # fighting over the cores (TensorFlow, OpenMP and BLAS all read these).
+            n = str(int(self.threads))
+            env.update(TF_NUM_INTRAOP_THREADS=n, TF_NUM_INTEROP_THREADS=n, OMP_NUM_THREADS=n,
+                       OPENBLAS_NUM_THREADS=n, MKL_NUM_THREADS=n)
         self._kernel_stderr = open(os.devnull, "w")
         kwargs.update(cwd=sandbox, env=env, stderr=self._kernel_stderr)
         await super().async_start_new_kernel(**kwargs)

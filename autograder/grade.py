@@ -71,6 +71,7 @@ class Job:
     release_dir: str
     deny: list[str]
     limits: Limits
+    threads: int = 0  # math-library threads for the kernel (0: the libraries' default)
 
 
 def _quiet(pp):
@@ -123,7 +124,7 @@ def prepare(course: Course, sub: Submission, releases: dict) -> tuple[Job | None
             os.path.join(os.path.dirname(course.root), "solutions")]
     job = Job(sub.student, sub.assignment, nbformat.writes(nb), course.release_dir(sub.assignment),
               deny, Limits())
-    return job, result, {"prepared": prepared, "findings": findings}
+    return job, result, {"prepared": prepared, "findings": findings, "file_notes": sub.notes}
 
 
 def run_job(job: Job) -> tuple[str, dict]:
@@ -137,7 +138,7 @@ def run_job(job: Job) -> tuple[str, dict]:
             timeout=int(job.limits.cell_timeout), setup_timeout=job.limits.setup_timeout,
             notebook_timeout=job.limits.notebook_timeout, memory_mb=job.limits.memory_mb,
             sandbox_dir=sandbox, deny=os.pathsep.join(job.deny),
-            report_path=os.path.join(work, "sandbox-report.jsonl"))
+            report_path=os.path.join(work, "sandbox-report.jsonl"), threads=job.threads)
         _quiet(executor)
         nb = nbformat.reads(job.notebook, as_version=4)
         nb, _ = executor.preprocess(nb, {"metadata": {"path": sandbox}})
@@ -235,9 +236,9 @@ def record(course: Course, job: Job, result: Result, extra: dict, nb_json: str,
         if sub.needs_manual_grade:
             # nbgrader marks written answers, and any grade with a manual score (for review).
             result.reasons.append("needs manual grading or review in nbgrader's formgrader")
-    flagged = cheated or run.sandbox or run.died or any(
-        ("edited" in r or "altered" in r or "deleted" in r or "twice" in r or "suspicious" in r
-         or "reordered" in r or "file name" in r or "file named" in r) for r in result.reasons)
+    # Flagged: scored, but something an instructor should see (repairs, cheats, crashes).
+    flagged = (cheated or run.sandbox or run.died or prepared.notes or extra["file_notes"]
+               or extra["findings"])
     result.status = FLAGGED if flagged else GRADED
     return result
 
@@ -266,6 +267,7 @@ def autograde(course: Course, submissions: str, jobs: int | None = None,
             results.append(result)
         else:
             job.limits = limits
+            job.threads = max(1, (os.cpu_count() or 1) // jobs)
             pending.append((job, result, extra))
     bar = tqdm(total=len(subs), desc="grading", unit="notebook", disable=not progress)
     bar.update(len(results))

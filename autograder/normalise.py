@@ -115,11 +115,12 @@ def rebuild(cells: list[dict], release: NotebookNode) -> Prepared:
         gid = _nbg(cell).get("grade_id")
         if gid in release_ids:
             anchor = gid
-        elif _source(cell) in release_sources:
-            continue  # an unchanged given cell whose metadata was stripped
-        elif _source(cell).strip():
-            if gid:
-                notes.append(f"unknown grade id {gid!r} (kept as an ordinary cell)")
+            continue
+        if gid:
+            notes.append(f"unknown grade id {gid!r} (treated as the student's own cell)")
+        if _source(cell) in release_sources:
+            continue  # a copy of a released cell (its metadata stripped or renamed): dropped
+        if _source(cell).strip():
             extras.setdefault(anchor, []).append(cell)
 
     out: list[NotebookNode] = []

@@ -72,14 +72,41 @@ def _typical_mistake(nb):
     return nb
 
 
+# Answers that call what the exercise asks the student to write, by answer grade id.
+CALLS_WHAT_IT_IMPLEMENTS = {
+    "rnn_step_forward_answer": (
+        "def rnn_step_forward(x_t, h_prev, W_x, W_h, b):\n"
+        "    cell = keras.layers.SimpleRNNCell(W_h.shape[0], dtype='float64')\n"
+        "    cell.build((None, W_x.shape[0]))\n"
+        "    cell.set_weights([W_x, W_h, b])\n"
+        "    return np.asarray(cell(x_t, [h_prev])[0])\n"),
+    "rnn_backward_answer": (
+        "from rnn_tf.bptt import rnn_backward as _reference\n"
+        "def rnn_backward(dh, x, h0, h, W_x, W_h):\n"
+        "    return _reference(dh, x, h0, h, W_x, W_h)\n"),
+    "clip_by_global_norm_answer": (
+        "def clip_by_global_norm(grads, max_norm):\n"
+        "    clipped, norm = tf.clip_by_global_norm(grads, max_norm)\n"
+        "    return clipped, norm\n"),
+    "square": "from numpy import square as sq\ndef square(x):\n    return sq(x)\n",  # tiny course
+}
+
+
+def _calls_what_it_implements(nb):
+    for cell in _answers(nb):
+        cell.source = CALLS_WHAT_IT_IMPLEMENTS.get(_nbg(cell)["grade_id"], cell.source)
+    return nb
+
+
 CASES = {
     "correct": lambda ok, rel, ctx: ok,
     "empty": lambda ok, rel, ctx: rel,
     "only_first_exercise": lambda ok, rel, ctx: _only_first(ok, rel),
     "typical_mistake": lambda ok, rel, ctx: _typical_mistake(ok),
+    "calls_what_it_implements": lambda ok, rel, ctx: _calls_what_it_implements(ok),
     "invalid_json": lambda ok, rel, ctx: b'{"cells": [ {"cell_type": "code", ',
     "empty_file": lambda ok, rel, ctx: b"",
-    "schema_v4_points_altered": lambda ok, rel, ctx: _alter_metadata(ok),
+    "altered_metadata": lambda ok, rel, ctx: _alter_metadata(ok),
     "wrong_assignment": lambda ok, rel, ctx: ctx.get("other_correct", rel),
     "edited_test": lambda ok, rel, ctx: _edit_tests(ok, rel),
     "deleted_test": lambda ok, rel, ctx: _delete_first_test(ok),
@@ -129,6 +156,7 @@ def _alter_metadata(nb):
         if "nbgrader" in cell.metadata:
             cell.metadata.nbgrader["schema_version"] = 4
     _tests(nb)[0].metadata.nbgrader["points"] = 100
+    _tests(nb)[-1].metadata.nbgrader["grade_id"] = "renamed_by_student"
     return nb
 
 
@@ -149,7 +177,8 @@ def _delete_first_test(nb):
 def _duplicate_and_move_test(nb):
     first = _tests(nb)[0]
     duplicate = copy.deepcopy(first)
-    duplicate["id"] = "duplicated-test"
+    if "id" in duplicate:  # nbformat 4.5 wants unique ids; 4.4 (nbgrader's release) has none
+        duplicate["id"] = "duplicated-test"
     nb.cells.insert(1, duplicate)  # a copy right after the set-up cell, too early
     return nb
 

@@ -1,7 +1,7 @@
 """Grading speed: rnn-grade with parallel workers against serial `nbgrader autograde`.
 
 Builds a class of 5 submissions per assignment (20 for the four assignments: correct, empty,
-partial, a deleted test cell, a duplicated and moved test cell; all generated deterministically
+partial, a deleted test cell, a typical mistake; all generated deterministically
 from the course by autograder.samples, none hostile, so plain nbgrader can grade them too), then
 times, on two copies of the same released course:
 
@@ -40,7 +40,12 @@ from autograder.course import Course  # noqa: E402
 from autograder.execute import Limits  # noqa: E402
 from autograder.grade import autograde  # noqa: E402
 
-CASES = ["correct", "empty", "only_first_exercise", "deleted_test", "duplicated_reordered_test"]
+# Only cases plain nbgrader can grade: a duplicated test cell, for one, makes
+# `nbgrader autograde` 0.9.6 stop the whole assignment ("old version of the metadata format").
+CASES = ["correct", "empty", "only_first_exercise", "deleted_test", "typical_mistake"]
+# Where rnn-grade scores differently on purpose.
+EXPECTED_DIFFERENCE = {"deleted_test": "nbgrader leaves a deleted test cell ungraded (0, 'needs "
+                                       "manual grade'); rnn-grade restores and grades it"}
 
 
 def build_class(course: Course, cases: list[str], out: Path) -> int:
@@ -121,7 +126,7 @@ def main() -> None:
     with Gradebook(f"sqlite:///{copies['nbgrader'] / 'gradebook.db'}") as gb:
         for r in results:
             theirs = gb.find_submission_notebook(r.assignment, r.assignment, r.student).score
-            if r.score != theirs:
+            if r.score != theirs and r.student not in EXPECTED_DIFFERENCE:
                 disagree.append(f"{r.student}/{r.assignment}: rnn-grade {r.score}, nbgrader {theirs}")
 
     serial_ours = None
@@ -163,8 +168,10 @@ def main() -> None:
           f" s  -> kernel start + imports are {100 * imports / per_nb:.0f}% of a notebook")
     if serial_ours is not None:
         print(f"rnn-grade --jobs 1:        {serial_ours:7.1f} s   (pipeline alone, no parallelism)")
+    compared = [r for r in results if r.student not in EXPECTED_DIFFERENCE]
     print(f"statuses: {summary['statuses']}; scores equal to nbgrader's: "
-          f"{len(results) - len(disagree)}/{len(results)}")
+          f"{len(compared) - len(disagree)}/{len(compared)} (not compared: "
+          + "; ".join(f"{k}: {v}" for k, v in EXPECTED_DIFFERENCE.items()) + ")")
     for line in disagree:
         print("  differs:", line)
     (work / "bench_grading.json").write_text(json.dumps(summary, indent=1))

@@ -28,7 +28,6 @@ LIMITS = Limits(cell_timeout=2, setup_timeout=60, notebook_timeout=20, memory_mb
 HOSTILE = list(samples.CASES)
 # A forbidden call for the tiny course: square() may not use numpy's own square.
 FORBIDDEN_SQUARE = {"tiny1": {"square": ["numpy.square"]}}
-FORBIDDEN_ANSWER = "from numpy import square as sq\ndef square(x):\n    return sq(x)\n"
 
 pytestmark = pytest.mark.slow
 
@@ -53,11 +52,6 @@ def _grade_class(where: Path) -> dict:
     samples.make_class(course, str(subs), ["tiny1"], HOSTILE,
                        outside_file=str(where / "ESCAPED.txt"))
     samples.make_class(course, str(subs), ["tiny2"], ["correct", "empty"])
-    ok = samples.correct_notebook(
-        __import__("nbformat").read(course.source_path("tiny1"), 4),
-        course.release_notebook("tiny1"))
-    ok.cells[2].source = FORBIDDEN_ANSWER
-    __import__("nbformat").write(ok, str(subs / "forbidden_call_tiny1.ipynb"))
     # Every core busy while grading: a correct notebook must still get full marks.
     burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
     saved = dict(policy.FORBIDDEN)
@@ -124,7 +118,9 @@ def test_unreadable_submissions_fail_to_grade_without_a_score(graded, case, reas
 
 
 @pytest.mark.parametrize("case, reason", [
-    ("schema_v4_points_altered", "nbgrader metadata of square_values was altered (points"),
+    ("altered_metadata", "nbgrader metadata of square_values was altered (points"),
+    ("altered_metadata", "unknown grade id 'renamed_by_student'"),
+    ("altered_metadata", "test cell add_values was deleted (restored and graded)"),
     ("deleted_test", "test cell square_values was deleted (restored and graded)"),
     ("duplicated_reordered_test", "cell square_values appears twice"),
     ("edited_readonly", "read-only cell setup_imports was edited (restored and graded)"),
@@ -159,7 +155,7 @@ def test_dying_kernel_is_scored_and_reported_not_silently_zero(graded, case):
 @pytest.mark.parametrize("case, reason", [
     ("monkeypatch_numpy", "no points for square"),
     ("monkeypatch_helpers", "no points for square"),
-    ("forbidden_call", "square uses numpy.square"),
+    ("calls_what_it_implements", "square uses numpy.square"),
     ("reads_hidden_tests", "reading course files"),
     ("writes_outside", "writing outside the sandbox"),
     ("reads_grader_memory", "reading another process"),
@@ -186,4 +182,4 @@ def test_sandbox_kept_the_write_outside_and_the_gradebook_intact(graded):
 
 def test_every_submission_got_a_row(graded):
     names = {k.split("/")[0] for k in graded["results"]}
-    assert set(HOSTILE) | {"forbidden_call"} <= names
+    assert set(HOSTILE) <= names
