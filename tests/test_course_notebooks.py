@@ -41,7 +41,7 @@ def test_solution_notebook_runs_and_passes_all_its_tests(assignment, record_prop
 
     seconds = execute(notebook, folder)  # raises CellExecutionError, with the traceback, on failure
 
-    # Per-notebook run time, for the report (junit XML) and `pytest --cache-show 'course/*'`.
+    # Per-notebook run time, for the report (junit XML) and `pytest --cache-show 'course/*/*'`.
     record_property(f"{assignment}_seconds", round(seconds, 1))
     if getattr(request.config, "cache", None) is not None:  # absent under -p no:cacheprovider
         request.config.cache.set(f"course/seconds/{assignment}", round(seconds, 1))

@@ -96,7 +96,7 @@ def test_plain_nbgrader_workflow_scores_release_zero_and_solution_full_marks(
         result = api.autograde(assignment, student, force=True, create=True)
         assert result["success"], f"nbgrader autograde {assignment} {student}:\n{result.get('error')}"
     per_notebook = round((time.perf_counter() - start) / 2, 1)
-    # Per-notebook grading time, for the report (junit XML) and `pytest --cache-show 'course/*'`.
+    # Per-notebook grading time, for the report (junit XML) and `pytest --cache-show 'course/*/*'`.
     record_property("autograde_seconds_per_notebook", per_notebook)
     if getattr(request.config, "cache", None) is not None:  # absent under -p no:cacheprovider
         request.config.cache.set(f"course/autograde_seconds_per_notebook/{assignment}",
