@@ -1,7 +1,8 @@
-"""Three experiments behind the lecture's claims, each returning its data and a matplotlib figure.
+"""The experiments behind the lecture's claims, each returning its data and a matplotlib figure.
 
 Lesson: rnn2_bptt and rnn3_clipping ((a) gradients vanish or explode as (spectral radius)^distance,
-(b) clipping keeps an exploding run finite, (c) but cannot bring back a vanished gradient).
+(b) clipping keeps an exploding run finite, (c) but cannot bring back a vanished gradient), and
+(d) from `rnn_tf.long_range`: the sequence length where a vanilla RNN stops learning to add.
 
 Each function is seeded (reruns give the same data), runs in a few seconds on two CPU cores,
 and builds its figure with ``matplotlib.figure.Figure`` on the Agg canvas, touching no global
@@ -18,6 +19,7 @@ import tensorflow as tf
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from rnn_tf import long_range
 from rnn_tf.clipping import clip_by_global_norm, global_norm
 from rnn_tf.gradients import (
     gradient_bound,
@@ -325,11 +327,22 @@ def clipping_does_not_fix_vanishing(
     return data, fig
 
 
+def adding_problem_vs_length():
+    """(d) The adding problem: where a vanilla RNN stops learning, with and without clipping.
+
+    The sweep lives in `rnn_tf.long_range` (it trains models, ~35 s of CPU); this wraps it in
+    the same (data, figure) shape as the experiments above.
+    """
+    sweep = long_range.adding_sweep()
+    return sweep, long_range.plot_adding_sweep(sweep)
+
+
 # name -> experiment; main() writes each figure as <name>.png
 EXPERIMENTS = {
     "a_jacobian_norms_vs_distance": jacobian_norms_vs_distance,
     "b_exploding_with_and_without_clipping": exploding_with_and_without_clipping,
     "c_clipping_does_not_fix_vanishing": clipping_does_not_fix_vanishing,
+    "d_adding_problem_vs_length": adding_problem_vs_length,
 }
 
 

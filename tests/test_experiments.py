@@ -139,5 +139,6 @@ def test_main_writes_a_png_per_experiment(tmp_path, capsys):
         "a_jacobian_norms_vs_distance",
         "b_exploding_with_and_without_clipping",
         "c_clipping_does_not_fix_vanishing",
+        "d_adding_problem_vs_length",
     ]
     assert plt.get_fignums() == before
