@@ -103,6 +103,10 @@ class SimpleRNNCell(keras.layers.Layer, DropoutRNNCell):
     ):
         check_units(units)
         super().__init__(**kwargs)
+        self.seed = seed
+        # Made before the initializers, as Keras does: with seed=None each draws from the global
+        # seed, so this order gives the same weights as Keras after keras.utils.set_random_seed.
+        self.seed_generator = keras.random.SeedGenerator(seed)  # read by DropoutRNNCell
         self.units = int(units)  # a NumPy integer would upset keras.layers.RNN
         self.activation = get_activation(activation)
         self.use_bias = use_bias
@@ -118,8 +122,6 @@ class SimpleRNNCell(keras.layers.Layer, DropoutRNNCell):
         # Keras clips the rates into [0, 1] rather than rejecting them; so do we.
         self.dropout = min(1.0, max(0.0, dropout))
         self.recurrent_dropout = min(1.0, max(0.0, recurrent_dropout))
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)  # read by DropoutRNNCell
         self.state_size = self.units  # read by keras.layers.RNN
         self.output_size = self.units
 
