@@ -139,3 +139,17 @@ def test_check_refuses_an_unreadable_notebook(graded, tmp_path, capsys):
     bad.write_text("{")
     assert main(["--course", str(graded / "course"), "check", str(bad)]) == 1
     assert "not valid JSON" in capsys.readouterr().out
+
+
+def test_demo_releases_grades_a_sample_class_and_shows_where_feedback_is(tmp_path, capsys):
+    # The README's main command, here on the tiny course (the real one: tests/…_course.py).
+    code = main(["--course", str(FIXTURE_COURSE), "demo", "--out", str(tmp_path / "demo"),
+                 "--no-progress", "--jobs", "2", "--timeout", "3", "--memory-mb", "500"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "correct" in out and "3/3" in out  # the correct submission, full marks
+    assert "failed-to-grade" in out and "flagged" in out
+    feedback = tmp_path / "demo" / "course" / "feedback"
+    assert str(feedback) in out
+    assert (feedback / "correct" / "tiny1" / "tiny1.html").exists()
+    assert not (FIXTURE_COURSE / "gradebook.db").exists()  # the demo works on a copy
