@@ -14,7 +14,7 @@ from keras import activations, constraints, initializers, ops, regularizers
 # Keras's own SimpleRNNCell does, so the same `seed` gives the same masks.
 from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
-_WEIGHT_OPTIONS = (
+WEIGHT_OPTIONS = (
     "kernel_initializer", "recurrent_initializer", "bias_initializer",
     "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
     "kernel_constraint", "recurrent_constraint", "bias_constraint",
@@ -177,7 +177,7 @@ class SimpleRNNCell(keras.layers.Layer, DropoutRNNCell):
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
             **{name: keras.saving.serialize_keras_object(getattr(self, name))
-               for name in _WEIGHT_OPTIONS},
+               for name in WEIGHT_OPTIONS},
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
             "seed": self.seed,

@@ -6,7 +6,8 @@ Lesson 1 (the recurrence, unrolled over time; stacking; bidirectional): `rnn_tf.
 import keras
 from keras import activations, regularizers
 
-from rnn_tf.cell import SimpleRNNCell, _WEIGHT_OPTIONS
+from rnn_tf.cell import WEIGHT_OPTIONS, SimpleRNNCell
+
 
 def _cell_option(name):
     """A read-only property that shows the cell's option on the layer, as Keras's layer does."""
@@ -24,6 +25,9 @@ class SimpleRNN(keras.layers.RNN):
     It takes every argument of `keras.layers.SimpleRNN`, holds the same weights
     (`kernel`, `recurrent_kernel`, `bias`, in that order) and gives the same outputs and
     gradients, so either can replace the other, inside `keras.layers.Bidirectional` too.
+    Two deliberate differences from Keras 3's layer: `activity_regularizer` takes effect
+    (Keras's SimpleRNN accepts it and drops it), and `seed` is kept in `get_config` (as Keras's
+    LSTM and GRU keep theirs), so a reloaded or copied layer draws the same dropout masks.
 
     Args:
         units: Positive integer, the hidden size H.
@@ -202,7 +206,7 @@ class SimpleRNN(keras.layers.RNN):
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
             **{name: keras.saving.serialize_keras_object(getattr(self, name))
-               for name in _WEIGHT_OPTIONS},
+               for name in WEIGHT_OPTIONS},
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
