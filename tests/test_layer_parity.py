@@ -57,21 +57,27 @@ def weighted_loss(outputs):
     return total
 
 
-def outputs_and_gradients(layer, x, initial_state=None, **call_kwargs):
-    x = tf.constant(x)
-    watched = [x] + ([] if initial_state is None else [tf.constant(s) for s in initial_state])
-    with tf.GradientTape() as tape:
-        tape.watch(watched)
-        state = watched[1:] or None
-        outputs = layer(x, initial_state=state, **call_kwargs)
-        loss = weighted_loss(outputs)
-    gradients = tape.gradient(loss, watched + list(layer.trainable_weights))
-    return [np.asarray(o) for o in tf.nest.flatten(outputs)], [np.asarray(g) for g in gradients]
+def outputs_and_gradients(layer, x, initial_state=None, compiled=False, **call_kwargs):
+    """Outputs and gradients, eagerly or (compiled=True) inside a tf.function, as model.fit and
+    predict run a layer; the two can take different code paths (rnn_tf.fast_path)."""
+    def run():
+        inputs = tf.constant(x)
+        watched = [inputs] + [tf.constant(s) for s in initial_state or []]
+        with tf.GradientTape() as tape:
+            tape.watch(watched)
+            outputs = layer(inputs, initial_state=watched[1:] or None, **call_kwargs)
+            loss = weighted_loss(outputs)
+        return tf.nest.flatten(outputs), tape.gradient(loss, watched + layer.trainable_weights)
+
+    outputs, gradients = tf.function(run)() if compiled else run()
+    return [np.asarray(o) for o in outputs], [np.asarray(g) for g in gradients]
 
 
-def assert_same(ours, theirs, x, atol, initial_state=None, **call_kwargs):
-    our_outputs, our_grads = outputs_and_gradients(ours, x, initial_state, **call_kwargs)
-    their_outputs, their_grads = outputs_and_gradients(theirs, x, initial_state, **call_kwargs)
+def assert_same(ours, theirs, x, atol, initial_state=None, compiled=False, **call_kwargs):
+    our_outputs, our_grads = outputs_and_gradients(ours, x, initial_state, compiled,
+                                                   **call_kwargs)
+    their_outputs, their_grads = outputs_and_gradients(theirs, x, initial_state, compiled,
+                                                       **call_kwargs)
     assert len(our_outputs) == len(their_outputs)
     for mine, keras_ in zip(our_outputs, their_outputs):
         np.testing.assert_allclose(mine, keras_, rtol=0, atol=atol, err_msg="outputs differ")
@@ -97,11 +103,15 @@ FLAGS = {
 }
 
 
+COMPILED = pytest.mark.parametrize("compiled", [False, True], ids=["eager", "tf_function"])
+
+
+@COMPILED
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("flags", FLAGS.values(), ids=FLAGS.keys())
-def test_outputs_and_gradients_match_keras(flags, dtype):
+def test_outputs_and_gradients_match_keras(flags, dtype, compiled):
     ours, theirs = twin_layers(dtype=dtype, **flags)
-    assert_same(ours, theirs, random_batch(dtype), ATOL[dtype])
+    assert_same(ours, theirs, random_batch(dtype), ATOL[dtype], compiled=compiled)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -111,11 +121,13 @@ def test_cell_in_keras_rnn_loop_matches_keras(flags, dtype):
     assert_same(ours, theirs, random_batch(dtype), ATOL[dtype])
 
 
+@COMPILED
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_initial_state_gradients_match_keras(dtype):
+def test_initial_state_gradients_match_keras(dtype, compiled):
     ours, theirs = twin_layers(dtype=dtype, return_sequences=True, return_state=True)
     h0 = [random_batch(dtype, (B, H), seed=2)]
-    assert_same(ours, theirs, random_batch(dtype), ATOL[dtype], initial_state=h0)
+    assert_same(ours, theirs, random_batch(dtype), ATOL[dtype], initial_state=h0,
+                compiled=compiled)
 
 
 def padded_mask(lengths=(T, 4, 1)):
@@ -192,15 +204,28 @@ def test_dropout_in_training_draws_the_same_masks_as_keras(dtype):
 MERGE_MODES = ["concat", "sum", "ave", "mul", None]
 
 
+@COMPILED
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("merge_mode", MERGE_MODES, ids=str)
-def test_bidirectional_matches_keras(merge_mode, dtype):
+def test_bidirectional_matches_keras(merge_mode, dtype, compiled):
     def bidirectional(layer):
         return keras.layers.Bidirectional(layer, merge_mode=merge_mode, dtype=dtype)
 
     ours, theirs = twin_layers(bidirectional, dtype=dtype, return_sequences=True)
-    assert_same(ours, theirs, random_batch(dtype), ATOL[dtype])
+    assert_same(ours, theirs, random_batch(dtype), ATOL[dtype], compiled=compiled)
     assert isinstance(ours.backward_layer, rnn_tf.SimpleRNN) and ours.backward_layer.go_backwards
+
+
+@pytest.mark.parametrize("merge_mode", MERGE_MODES, ids=str)
+@COMPILED
+def test_bidirectional_with_states_matches_keras(merge_mode, compiled):
+    def bidirectional(layer):
+        return keras.layers.Bidirectional(layer, merge_mode=merge_mode)
+
+    ours, theirs = twin_layers(bidirectional, return_state=True)
+    h0 = [random_batch("float32", (B, H), seed=s) for s in (5, 6)]  # forward, backward
+    assert_same(ours, theirs, random_batch("float32"), ATOL["float32"], initial_state=h0,
+                compiled=compiled)
 
 
 @pytest.mark.parametrize("merge_mode", MERGE_MODES, ids=str)
