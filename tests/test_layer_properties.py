@@ -2,7 +2,8 @@
 
 Hypothesis draws batch (1-8), time (1-40), input (1-16) and units (1-32) sizes and random flags;
 each example compares outputs and the gradients of one scalar loss (w.r.t. inputs, initial state
-and every weight) in a single tape per layer, eagerly, so no example pays for a graph trace.
+and every weight) in a single tape per layer. 100 examples run eagerly (cheap: no trace); 20 more
+run inside a tf.function, where rnn_tf.SimpleRNN takes its fast path when it applies.
 """
 
 import numpy as np
@@ -58,6 +59,18 @@ def run(layer, x, h0, mask, training):
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_any_sizes_and_flags_match_keras(case):
+    check_against_keras(case, compiled=False)
+
+
+# Inside a tf.function (as in model.fit) rnn_tf.SimpleRNN may take its XLA fast path, which
+# compiles once per new shape; fewer examples keep that affordable.
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_any_sizes_and_flags_match_keras_inside_tf_function(case):
+    check_against_keras(case, compiled=True)
+
+
+def check_against_keras(case, compiled):
     dtype, options = case["dtype"], case["options"]
     rng = np.random.default_rng(case["seed"])
     batch, time, _ = case["shape"]
@@ -75,7 +88,13 @@ def test_any_sizes_and_flags_match_keras(case):
     ours.set_weights(theirs.get_weights())
 
     training = case.get("training", False)
-    mine, keras_ = run(ours, x, h0, mask, training), run(theirs, x, h0, mask, training)
+    results = []
+    for layer in (ours, theirs):
+        def outputs_and_gradients(layer=layer):
+            return run(layer, x, h0, mask, training)
+        results.append(tf.function(outputs_and_gradients)() if compiled
+                       else outputs_and_gradients())
+    mine, keras_ = results
     assert len(mine) == len(keras_)
     for a, b in zip(mine, keras_):
         assert_close(np.asarray(a), np.asarray(b), ATOL[dtype])
