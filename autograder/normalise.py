@@ -165,6 +165,7 @@ def rebuild(cells: list[dict], release: NotebookNode) -> Prepared:
     for leftover in extras.values():  # after the last graded cell (or before the first)
         out.extend(_student_cell(c) for c in leftover)
 
+    notes = _collapse(notes)
     nb = nbformat.v4.new_notebook(metadata=copy.deepcopy(release.metadata))
     nb.cells = out
     for i, cell in enumerate(nb.cells):  # nbformat 4.5 wants unique cell ids
@@ -181,3 +182,21 @@ def _student_cell(cell: dict) -> NotebookNode:
     if cell.get("cell_type") == "code":
         return nbformat.v4.new_code_cell(src)
     return nbformat.v4.new_markdown_cell(src)
+
+
+def _collapse(notes: list[str]) -> list[str]:
+    """More than three repairs of one kind become one line, so the grade table stays readable."""
+    out, groups = [], {}
+    for note in notes:
+        words = note.split(" ")
+        if len(words) > 3 and words[1] == "cell":  # "<kind> cell <id> <what happened>"
+            groups.setdefault((words[0], " ".join(words[3:])), []).append(words[2])
+        else:
+            out.append(note)
+    for (kind, what), ids in groups.items():
+        if len(ids) > 3:
+            out.append(f"{len(ids)} {kind} cells {what.replace('was ', 'were ', 1)}: "
+                       + ", ".join(ids))
+        else:
+            out.extend(f"{kind} cell {i} {what}" for i in ids)
+    return out
