@@ -27,12 +27,12 @@ def _made_up_sweep():
 @pytest.mark.slow
 def test_vanilla_rnn_learns_short_sums_and_sits_on_the_baseline_at_long_ones_clipped_or_not():
     # A reduced sweep: two of the five default lengths (10 and 100; 100 is the longest here),
-    # both clip settings, the default budget (2000 sequences, 6 epochs of batch 50, 32 units,
+    # both clip settings, the default budget (2000 sequences, 10 epochs of batch 50, 32 units,
     # Adam 0.01): four trainings instead of ten.
     sweep = adding_sweep(seq_lens=(10, 100), clipnorms=(None, 1.0))
     assert sweep.seq_lens == (10, 100)
     assert set(sweep.test_loss) == {"no clipping", "global_clipnorm=1"}
-    assert sweep.budget["epochs"] == 6 and sweep.budget["n_train"] == 2000
+    assert sweep.budget["epochs"] == 10 and sweep.budget["n_train"] == 2000
     np.testing.assert_allclose(sweep.baseline, 1 / 6, atol=0.02)
     for label, (short, long) in sweep.test_loss.items():
         assert short < 0.5 * sweep.baseline[0], (
