@@ -6,6 +6,7 @@ Lesson 1 (the recurrence, unrolled over time; stacking; bidirectional): `rnn_tf.
 import keras
 from keras import activations, regularizers
 
+from rnn_tf import fast_path
 from rnn_tf.cell import WEIGHT_OPTIONS, SimpleRNNCell
 
 
@@ -145,8 +146,6 @@ class SimpleRNN(keras.layers.RNN):
         # perf (issue 7): the fast path, rnn_tf/fast_path.py, gives the same numbers with the
         # lecture's BPTT as its gradient. It applies without mask, dropout, stateful or unroll, for
         # tanh/sigmoid/relu/linear in float32/float64; everything else takes the general path.
-        from rnn_tf import fast_path  # imported here so that this hook stays one small edit
-
         if fast_path.applies_to(self, mask, training):
             return fast_path.layer_call(self, sequences, initial_state)
         # The general path: keras.layers.RNN runs self.cell over time, handling masking,
