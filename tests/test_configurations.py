@@ -8,6 +8,7 @@ import pytest
 from rnn_tf import configurations as cf
 from rnn_tf import tasks
 from rnn_tf.layer import SimpleRNN
+from rnn_tf.testing import recurrent_layers
 
 
 def _fit(model, x, y, epochs, loss="sparse_categorical_crossentropy", learning_rate=0.01):
@@ -15,16 +16,6 @@ def _fit(model, x, y, epochs, loss="sparse_categorical_crossentropy", learning_r
     model.compile(keras.optimizers.Adam(learning_rate), loss, metrics=metrics)
     model.fit(x, y, batch_size=64, epochs=epochs, verbose=0)
     return model
-
-
-def _rnn_layers(model):
-    found = []
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Bidirectional):
-            found += [layer.forward_layer, layer.backward_layer]
-        elif isinstance(layer, keras.layers.RNN):
-            found.append(layer)
-    return found
 
 
 # --- shapes ----------------------------------------------------------------------------------
@@ -58,7 +49,7 @@ def test_every_builder_uses_rnn_tf_simple_rnn():
         cf.encoder_decoder(11, 11, 12, start_token=11, end_token=10).training_model,
     ]
     for model in models:
-        layers = _rnn_layers(model)
+        layers = recurrent_layers(model)
         assert layers and all(isinstance(layer, SimpleRNN) for layer in layers), model.name
 
 
