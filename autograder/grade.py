@@ -203,7 +203,7 @@ def record(course: Course, job: Job, result: Result, extra: dict, nb_json: str,
                 output_type="error", ename=FLAG_NAME, evalue=f"no points: {why}",
                 traceback=[f"{FLAG_NAME}: no points: {why}"]) for why in cheated[exercise])]
     for whys in cheated.values():
-        result.reasons.extend(f"flagged, no points for {why}" for why in whys)
+        result.reasons.extend(f"no points for {why}" for why in whys)
     for f in extra["findings"]:
         if f.kind == "suspicious" or f.cell not in prepared.answer_sources:
             result.reasons.append(f"suspicious code in {f.cell}: {f.detail}")

@@ -50,7 +50,7 @@ def table(results: list[Result]) -> str:
     header = ["student", *assignments, "total"]
     rows = []
     for s in students:
-        row, total, total_max = [s], 0.0, 0.0
+        row, total, total_max, incomplete = [s], 0.0, 0.0, False
         for a in assignments:
             r = cell.get((s, a))
             if r is None:
@@ -59,7 +59,9 @@ def table(results: list[Result]) -> str:
             row.append(f"{_fmt(r.score)}/{_fmt(r.max_score)}{MARK.get(r.status, '')}")
             total += r.score or 0.0
             total_max += r.max_score or 0.0
-        row.append(f"{total:g}/{total_max:g}")
+            incomplete |= r.score is None
+        # A notebook that could not be graded has no score: its student's total is not final.
+        row.append(f"{total:g}/{total_max:g}{'!' if incomplete else ''}")
         rows.append(row)
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     lines = ["  ".join(str(x).ljust(w) for x, w in zip(line, widths))
