@@ -16,7 +16,8 @@ from rnn_tf.cell import SimpleRNNCell  # noqa: E402  (after the TF environment a
 from rnn_tf.layer import SimpleRNN  # noqa: E402
 
 # --- BPTT, gradient diagnostics, clipping (issue 3): bptt.py, gradients.py, clipping.py ---
-# (experiments.py, behind the `rnn-experiments` command, is imported on demand: it needs matplotlib.)
+# (The experiments are used as `rnn_tf.experiments.<name>()` or through the `rnn-experiments`
+# command; their names stay in that module.)
 from rnn_tf.bptt import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward  # noqa: E402
 from rnn_tf.clipping import clip_by_global_norm, clip_by_norm, global_norm  # noqa: E402
 from rnn_tf.gradients import (  # noqa: E402
@@ -60,3 +61,48 @@ from rnn_tf.cliff import (  # noqa: E402
     gradient_descent,
     plot_cliff,
 )
+
+# What `from rnn_tf import *` gives, and what the library promises to keep.
+__all__ = [
+    "SimpleRNNCell",
+    "SimpleRNN",
+    "rnn_backward",
+    "rnn_forward",
+    "rnn_step_backward",
+    "rnn_step_forward",
+    "clip_by_global_norm",
+    "clip_by_norm",
+    "global_norm",
+    "gradient_bound",
+    "hidden_state_gradients",
+    "jacobian_norms_by_distance",
+    "jacobian_products",
+    "largest_singular_value",
+    "layer_jacobian_norms_by_distance",
+    "saturation_fraction",
+    "spectral_radius",
+    "step_jacobians",
+    "tasks",
+    "EncoderDecoder",
+    "bidirectional_tagger",
+    "encoder_decoder",
+    "load_pytorch_rnn_weights",
+    "many_to_many",
+    "many_to_one",
+    "one_to_many",
+    "stacked_rnn",
+    "teacher_forcing_inputs",
+    "AddingSweep",
+    "adding_sweep",
+    "plot_adding_sweep",
+    "TaskData",
+    "CliffExperiment",
+    "DescentPath",
+    "ErrorSurface",
+    "cliff_error",
+    "cliff_error_and_grad",
+    "cliff_experiment",
+    "error_surface",
+    "gradient_descent",
+    "plot_cliff",
+]
