@@ -53,6 +53,32 @@ def _check_weights(W_x, W_h, D=None):
     return W_x.shape[0], H
 
 
+# ---------------------------------------------------------------------------------------------
+# The maths of one step, forward and backward side by side. Inputs are float64 arrays whose
+# shapes the public functions below have already checked, once per call (not once per step).
+
+
+def _step_forward(x_t, h_prev, W_x, W_h, b):
+    """h_t = tanh(x_t W_x + h_prev W_h + b)."""
+    z_t = x_t @ W_x + h_prev @ W_h + b  # (B, H)
+    return np.tanh(z_t)  # (B, H)
+
+
+def _step_backward(dh_t, x_t, h_prev, h_t, W_x, W_h):
+    """The gradients of one step, given dh_t, the total gradient reaching h_t."""
+    dz_t = dh_t * (1.0 - h_t**2)  # (B, H): tanh'(z_t) = 1 - h_t**2
+    dW_x = x_t.T @ dz_t  # (D, H)
+    dW_h = h_prev.T @ dz_t  # (H, H)
+    db = dz_t.sum(axis=0)  # (H,)
+    dh_prev = dz_t @ W_h.T  # (B, H): what flows on to step t-1
+    dx_t = dz_t @ W_x.T  # (B, D)
+    return dx_t, dh_prev, dW_x, dW_h, db
+
+
+# ---------------------------------------------------------------------------------------------
+# The public API: convert and check the arguments once, then run the steps above.
+
+
 def rnn_step_forward(x_t, h_prev, W_x, W_h, b):
     """One step of a vanilla RNN: h_t = tanh(x_t W_x + h_prev W_h + b).
 
@@ -85,8 +111,7 @@ def rnn_step_forward(x_t, h_prev, W_x, W_h, b):
     _expect_shape("h_prev", h_prev, (B, H), f"with x_t {x_t.shape} and W_h {W_h.shape}")
     _expect_shape("b", b, (H,), f"with W_h {W_h.shape}")
 
-    z_t = x_t @ W_x + h_prev @ W_h + b  # (B, H)
-    return np.tanh(z_t)  # (B, H)
+    return _step_forward(x_t, h_prev, W_x, W_h, b)  # (B, H)
 
 
 def rnn_forward(x, h0, W_x, W_h, b):
@@ -126,7 +151,7 @@ def rnn_forward(x, h0, W_x, W_h, b):
     h = np.empty((B, T, H))  # (B, T, H)
     h_prev = h0  # (B, H)
     for t in range(T):
-        h[:, t] = rnn_step_forward(x[:, t], h_prev, W_x, W_h, b)  # (B, H)
+        h[:, t] = _step_forward(x[:, t], h_prev, W_x, W_h, b)  # (B, H)
         h_prev = h[:, t]
     return h, (x, h0, h, W_x, W_h)
 
@@ -164,13 +189,7 @@ def rnn_step_backward(dh_t, x_t, h_prev, h_t, W_x, W_h):
     for name, array in (("dh_t", dh_t), ("h_prev", h_prev), ("h_t", h_t)):
         _expect_shape(name, array, (B, H), context)
 
-    dz_t = dh_t * (1.0 - h_t**2)  # (B, H)
-    dW_x = x_t.T @ dz_t  # (D, H)
-    dW_h = h_prev.T @ dz_t  # (H, H)
-    db = dz_t.sum(axis=0)  # (H,)
-    dh_prev = dz_t @ W_h.T  # (B, H)
-    dx_t = dz_t @ W_x.T  # (B, D)
-    return dx_t, dh_prev, dW_x, dW_h, db
+    return _step_backward(dh_t, x_t, h_prev, h_t, W_x, W_h)
 
 
 def rnn_backward(dh, x, h0, h, W_x, W_h):
@@ -222,7 +241,7 @@ def rnn_backward(dh, x, h0, h, W_x, W_h):
     dh_next = np.zeros((B, H))  # (B, H): gradient reaching h_t from step t+1
     for t in reversed(range(T)):
         h_prev = h[:, t - 1] if t > 0 else h0  # (B, H)
-        dx[:, t], dh_next, dW_x_t, dW_h_t, db_t = rnn_step_backward(
+        dx[:, t], dh_next, dW_x_t, dW_h_t, db_t = _step_backward(
             dh[:, t] + dh_next, x[:, t], h_prev, h[:, t], W_x, W_h
         )
         dW_x += dW_x_t

@@ -226,3 +226,25 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(rnn_tf.bptt, extraglobs={"np": np})
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("function", ["rnn_forward", "rnn_backward"])
+def test_arguments_are_checked_once_per_call_not_once_per_step(function, monkeypatch):
+    import rnn_tf.bptt as bptt
+
+    conversions = []
+    original = bptt._as_float64
+    monkeypatch.setattr(bptt, "_as_float64",
+                        lambda *args: conversions.append(args[0]) or original(*args))
+
+    def count(T):
+        x, h0, W_x, W_h, b, dh = random_problem(2, T, 3, 4)
+        h, cache = rnn_forward(x, h0, W_x, W_h, b)
+        conversions.clear()
+        if function == "rnn_forward":
+            rnn_forward(x, h0, W_x, W_h, b)
+        else:
+            rnn_backward(dh, *cache)
+        return len(conversions)
+
+    assert count(1) == count(30) > 0
