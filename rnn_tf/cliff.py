@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.figure import Figure
 
+from rnn_tf.clipping import clip_by_global_norm
+
 X0 = 0.5  # the state the unit starts from
 TARGET = 0.7  # what sigmoid(x_T) should be
 N_STEPS = 50  # how many times the state is fed back
@@ -108,13 +110,6 @@ def error_surface(
     return ErrorSurface(w=w, b=b, error=error, grad_norm=np.hypot(gw, gb))
 
 
-def _clip_global(grads, max_norm):
-    """The reference rule g <- g * min(1, c / ||g||), returning (clipped, norm before clipping)."""
-    norm = math.sqrt(sum(float(np.sum(np.square(g))) for g in grads))
-    scale = 1.0 if norm <= max_norm else max_norm / norm
-    return [g * scale for g in grads], norm
-
-
 ClipFn = Callable[[list, float], tuple]
 
 
@@ -148,8 +143,8 @@ def gradient_descent(
         max_norm: clip the gradient to this global norm before each update; None for plain descent.
         clip_fn: the clipping function to use when `max_norm` is given, with the signature of
             `tf.clip_by_global_norm`: `clip_fn([dE_dw, dE_db], max_norm) -> (clipped, norm)`.
-            Defaults to the rule g <- g * min(1, max_norm / ||g||). The course passes the
-            student's own function here.
+            Defaults to `rnn_tf.clipping.clip_by_global_norm`, the rule
+            g <- g * min(1, max_norm / ||g||). The course passes the student's own function here.
 
     Returns:
         A `DescentPath`. With clipping, no step is longer than `learning_rate * max_norm`.
@@ -168,7 +163,7 @@ def gradient_descent(
         raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
     if max_norm is not None and not max_norm > 0:
         raise ValueError(f"max_norm must be positive or None, got {max_norm!r}")
-    clip = clip_fn or _clip_global
+    clip = clip_fn or clip_by_global_norm
 
     params = [start_wb]
     errors, grad_norms = [], []

@@ -94,6 +94,21 @@ def test_a_tensorflow_clip_function_gives_the_same_path():
     np.testing.assert_allclose(with_tf.params, ours.params, rtol=1e-12, atol=1e-12)
 
 
+def test_default_clipping_is_the_librarys_clip_by_global_norm(monkeypatch):
+    from rnn_tf import clipping
+
+    assert cliff.clip_by_global_norm is clipping.clip_by_global_norm
+    calls = []
+
+    def spy(grads, max_norm):
+        calls.append(max_norm)
+        return clipping.clip_by_global_norm(grads, max_norm)
+
+    monkeypatch.setattr(cliff, "clip_by_global_norm", spy)
+    cliff.gradient_descent(max_norm=2.0, n_steps=7)
+    assert calls == [2.0] * 7
+
+
 def test_experiment_is_deterministic_and_draws_without_pyplot():
     import matplotlib.pyplot as plt
 
