@@ -15,11 +15,11 @@ way the BPTT derivation suggests. Row layout, as Keras stores the weights (`W_x`
                                              dx_t    = dz_t @ W_x^T  (only if dL/dx is wanted)
                                              dh_0    = dh_next after the loop
 
-Only h_t and dh_next are true recurrences. x_t @ W_x for all t is one matmul X @ W_x, and the
-sums over t are the matmuls X^T dZ and H_prev^T dZ; we first wrote them so, outside the loops.
-Measured here, they bought no time beyond the noise once the loops were compiled, and each kept
-a whole (B, T, H) buffer (XW, dZ) beside the outputs and dL/dh: the training step's peak memory
-rose to about 1.5x Keras's. So each step does its piece in the compiled loop: same sums, no buffers.
+Only h_t and dh_next are true recurrences. x_t @ W_x for all t could be one matmul X @ W_x, and
+the sums over t the matmuls X^T dZ and H_prev^T dZ, outside the loops; once the loops are
+compiled that buys no time beyond the noise, and each costs a whole (B, T, H) buffer (XW, dZ)
+beside the outputs and dL/dh, about 1.5x Keras's peak memory for a training step (measurements in
+benchmarks/RESULTS.md). So each step does its piece in the compiled loop: same sums, no buffers.
 
 Both loops are compiled with XLA (`jit_compile=True`), which fuses a step's operations and
 removes TensorFlow's per-operation dispatch cost (it dominates at small sizes), and tensors stay
@@ -31,20 +31,41 @@ keeps only the inputs and the outputs. Second derivatives are not supported.
 `rnn_tf.SimpleRNN.call` uses to take this path where it gives the general path's results.
 """
 
+import functools
+import importlib
+
 import keras
 import tensorflow as tf
 
-# The only private TensorFlow imports, here in one place:
-# - xla.dynamic_update_slice writes column t of a (B, T, H) buffer in place inside the compiled
-#   loop (what TensorArray does for time-major rows); TensorFlow has no public op for it, and a
-#   TensorArray would force time-major buffers and transposed copies of whole sequences.
-# - record tells whether any gradient tape will ask for dL/dx (see _input_needs_gradient).
-# Should a TensorFlow release move them, the layer quietly keeps to its general path.
-try:
-    from tensorflow.compiler.tf2xla.python import xla as _xla
-    from tensorflow.python.eager import record as _record
-except ImportError:  # pragma: no cover - depends on the TensorFlow release
-    _xla = _record = None
+
+def _private_tensorflow():
+    """The two private TensorFlow modules the fast path needs, or (None, None).
+
+    The only private TensorFlow imports, here in one place:
+    - xla.dynamic_update_slice writes column t of a (B, T, H) buffer in place inside the compiled
+      loop (what TensorArray does for time-major rows); TensorFlow has no public op for it, and a
+      TensorArray would force time-major buffers and transposed copies of whole sequences.
+    - record tells whether any gradient tape will ask for dL/dx (see _input_needs_gradient).
+    Each function is called once, building ops in a throwaway graph (a few milliseconds), so that
+    a release that moves, renames or changes them fails here, not inside a user's model. ANY
+    failure (ImportError, AttributeError, TypeError, an error raised by TensorFlow itself) leaves
+    the layer on its general path, which gives the same numbers.
+    """
+    try:
+        xla = importlib.import_module("tensorflow.compiler.tf2xla.python.xla")
+        record = importlib.import_module("tensorflow.python.eager.record")
+        with tf.Graph().as_default():
+            written = xla.dynamic_update_slice(tf.zeros([1, 2, 1]), tf.ones([1, 1, 1]), [0, 1, 0])
+            if tuple(written.shape) != (1, 2, 1):
+                raise ValueError(f"dynamic_update_slice gave shape {written.shape}")
+            bool(record.could_possibly_record())
+            bool(record.should_record_backprop([tf.zeros([1])]))
+    except Exception:  # noqa: BLE001 - any failure means: keep to the general path
+        return None, None
+    return xla, record
+
+
+_xla, _record = _private_tensorflow()
 
 # h = act(z) and act'(z) written with h alone: all the backward pass needs from the forward one.
 _ACTIVATIONS = {
@@ -156,7 +177,16 @@ def _input_needs_gradient(x):
     return not _record.could_possibly_record() or _record.should_record_backprop([x])
 
 
-_OPS = {}  # (activation, use_bias, with_dx, shapes..., dtype) -> op
+# Each op holds two tf.functions and, once called, their XLA programs for one signature. A
+# program or a service that sees ever new shapes (sequence lengths, batch sizes) would otherwise
+# keep every one of them alive; the least recently used is dropped beyond this many.
+_MAX_CACHED_OPS = 32
+
+
+@functools.lru_cache(maxsize=_MAX_CACHED_OPS)
+def _op(activation, use_bias, with_dx, signature):
+    """The op for one static signature (input shapes and dtype), made once and then reused."""
+    return _make_op(activation, use_bias, with_dx)
 
 
 def simple_rnn(x, h0, kernel, recurrent_kernel, bias=None, activation="tanh", go_backwards=False):
@@ -184,6 +214,11 @@ def simple_rnn(x, h0, kernel, recurrent_kernel, bias=None, activation="tanh", go
         raise ValueError(
             f"simple_rnn supports the activations {sorted(_ACTIVATIONS)}; got {activation!r}."
         )
+    if _xla is None:
+        raise RuntimeError(
+            "simple_rnn needs two private TensorFlow modules that this TensorFlow release does "
+            "not provide as expected; rnn_tf.SimpleRNN works without them (its general path)."
+        )
     x, h0 = tf.convert_to_tensor(x), tf.convert_to_tensor(h0)
     key = (activation, bias is not None, _input_needs_gradient(x))
     # One op, with its own two tf.functions, per static signature: each is traced once and XLA
@@ -191,13 +226,12 @@ def simple_rnn(x, h0, kernel, recurrent_kernel, bias=None, activation="tanh", go
     # relaxes to unknown shapes, and its XLA program then kept a whole extra (B, T, H) buffer;
     # it also makes TensorFlow warn on stderr about frequent retracing.)
     signature = (tuple(x.shape), tuple(h0.shape), tuple(kernel.shape), x.dtype)
-    if key + signature not in _OPS:
-        _OPS[key + signature] = _make_op(*key)
+    op = _op(*key, signature)
     if go_backwards:
         x = tf.reverse(x, axis=[1])
     # Read variables here, outside the op: custom_gradient must only ever see tensors.
     weights = [tf.convert_to_tensor(w) for w in (kernel, recurrent_kernel, bias) if w is not None]
-    outputs = _OPS[key + signature](x, h0, *weights)  # (B, T, H)
+    outputs = op(x, h0, *weights)  # (B, T, H)
     return outputs, outputs[:, -1]
 
 

@@ -6,6 +6,9 @@ equal a step-by-step loop differentiated by tf.GradientTape and keras.layers.Sim
 fall back to the general path (with the same results as Keras) for masks and dropout.
 """
 
+import importlib
+import types
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -235,3 +238,79 @@ def test_bidirectional_inside_tf_function_matches_keras(fast_path_calls):
                     compiled_outputs_and_gradients(theirs, x)):
         np.testing.assert_allclose(a, b, rtol=0, atol=ATOL["float32"])
     assert len(fast_path_calls) >= 2  # the forward and the backward layer
+
+
+def test_the_private_tensorflow_modules_load_on_this_release():
+    xla, record = fast_path._private_tensorflow()
+    assert xla is not None and record is not None  # else the fast path is silently off
+
+
+def _failing_import(error):
+    original = importlib.import_module
+
+    def import_module(name, *args, **kwargs):
+        if name.startswith("tensorflow.compiler.tf2xla"):
+            raise error
+        return original(name, *args, **kwargs)
+
+    return import_module
+
+
+def _module_without(name, attribute):
+    module = importlib.import_module(name)
+    return types.SimpleNamespace(**{k: v for k, v in vars(module).items() if k != attribute})
+
+
+def _changed_signature(*args, **kwargs):
+    raise TypeError("dynamic_update_slice() takes 2 positional arguments but 3 were given")
+
+
+# How a TensorFlow release might break the private modules, none of them an ImportError. The
+# lambdas patch the modules fast_path loaded at import (the same objects importlib returns).
+FAILURES = {
+    "import raises RuntimeError": lambda m: m.setattr(
+        importlib, "import_module", _failing_import(RuntimeError("DLL load failed"))),
+    "function renamed (AttributeError)": lambda m: m.setattr(
+        importlib, "import_module", lambda name: _module_without(name, "dynamic_update_slice")),
+    "signature changed (TypeError)": lambda m: m.setattr(
+        fast_path._xla, "dynamic_update_slice", _changed_signature),
+    "record raises inside TensorFlow": lambda m: m.setattr(
+        fast_path._record, "should_record_backprop",
+        lambda tensors: tf.debugging.assert_equal(1, 2)),
+}
+
+
+@pytest.mark.parametrize("failure", FAILURES, ids=list(FAILURES))
+def test_any_failure_of_the_private_modules_keeps_the_layer_on_the_general_path(
+        failure, monkeypatch, fast_path_calls):
+    with monkeypatch.context() as broken:
+        FAILURES[failure](broken)
+        xla, record = fast_path._private_tensorflow()
+    assert (xla, record) == (None, None)
+    monkeypatch.setattr(fast_path, "_xla", xla)
+    monkeypatch.setattr(fast_path, "_record", record)
+
+    ours, theirs = twin_layers(return_sequences=True)
+    x = tf.constant(np.random.default_rng(9).normal(size=(3, 6, 4)).astype("float32"))
+    for a, b in zip(compiled_outputs_and_gradients(ours, x),
+                    compiled_outputs_and_gradients(theirs, x)):
+        np.testing.assert_allclose(a, b, rtol=0, atol=ATOL["float32"])
+    assert not fast_path_calls
+    with pytest.raises(RuntimeError, match="general path"):
+        fast_path.simple_rnn(x, tf.zeros((3, 5)), tf.zeros((4, 5)), tf.zeros((5, 5)))
+
+
+def test_the_op_cache_is_bounded_and_drops_the_least_recently_used():
+    limit = fast_path._op.cache_info().maxsize
+    assert limit is not None and limit >= 8
+    fast_path._op.cache_clear()
+    first = fast_path._op("tanh", True, True, ((1, 0, 1), (1, 1), (1, 1), tf.float32))
+    for T in range(1, limit + 5):  # more signatures than the cache holds
+        fast_path._op("tanh", True, True, ((1, T, 1), (1, 1), (1, 1), tf.float32))
+    assert fast_path._op.cache_info().currsize == limit
+    again = fast_path._op("tanh", True, True, ((1, 0, 1), (1, 1), (1, 1), tf.float32))
+    assert again is not first  # evicted, then made anew
+    same = fast_path._op("tanh", True, True, ((1, limit + 4, 1), (1, 1), (1, 1), tf.float32))
+    assert same is fast_path._op("tanh", True, True, ((1, limit + 4, 1), (1, 1), (1, 1),
+                                                      tf.float32))
+    fast_path._op.cache_clear()
