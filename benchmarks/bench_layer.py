@@ -1,6 +1,7 @@
 """Benchmark: rnn_tf.SimpleRNN against keras.layers.SimpleRNN, forward and training step.
 
-Issue 7 (lesson 2, BPTT as matmuls): is the hand-written layer as fast as the built-in?
+Is the hand-written layer (lesson 2: BPTT as matmuls) as fast as the built-in? Measured results
+and the goal they are held against: benchmarks/RESULTS.md.
 
     python benchmarks/bench_layer.py              # full run, about 2-4 minutes on 2 CPU cores
     python benchmarks/bench_layer.py --quick      # smoke run, two small shapes, ~30 s
@@ -240,7 +241,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=None,
                         help="timed runs per function (default 15; 3 with --quick)")
     parser.add_argument("--shapes", type=parse_shape, nargs="+", default=None,
-                        help="shapes as B,T,D,H (default: the five of issue 7)")
+                        help="shapes as B,T,D,H (default: the five of RESULTS.md)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory children")
     parser.add_argument("--memory-runs", type=int, default=None,
                         help="fresh child processes per layer for peak memory, median taken "

@@ -11,11 +11,11 @@ import os as _os
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-# --- the layer (issue 2): rnn_tf/cell.py, rnn_tf/layer.py ---
+# --- the layer, one step and the loop over time: cell.py, layer.py ---
 from rnn_tf.cell import SimpleRNNCell  # noqa: E402  (after the TF environment above)
 from rnn_tf.layer import SimpleRNN  # noqa: E402
 
-# --- BPTT, gradient diagnostics, clipping (issue 3): bptt.py, gradients.py, clipping.py ---
+# --- BPTT by hand, gradient diagnostics, clipping: bptt.py, gradients.py, clipping.py ---
 # (The experiments are used as `rnn_tf.experiments.<name>()` or through the `rnn-experiments`
 # command; their names stay in that module.)
 from rnn_tf.bptt import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward  # noqa: E402
@@ -32,7 +32,7 @@ from rnn_tf.gradients import (  # noqa: E402
     step_jacobians,
 )
 
-# --- configurations and tasks (issue 4): tasks.py, configurations.py, long_range.py ---
+# --- configurations, toy tasks, long-range sweep: tasks.py, configurations.py, long_range.py ---
 # The generators stay in their namespace (rnn_tf.tasks.sentiment(...), rnn_tf.tasks.adding(...)).
 from rnn_tf import tasks  # noqa: E402
 from rnn_tf.configurations import (  # noqa: E402
@@ -49,7 +49,7 @@ from rnn_tf.configurations import (  # noqa: E402
 from rnn_tf.long_range import AddingSweep, adding_sweep, plot_adding_sweep  # noqa: E402
 from rnn_tf.tasks import TaskData  # noqa: E402
 
-# --- the cliff (issue 5, assignment 3): cliff.py ---
+# --- the cliff of exploding gradients (assignment 3): cliff.py ---
 from rnn_tf.cliff import (  # noqa: E402
     CliffExperiment,
     DescentPath,

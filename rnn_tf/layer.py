@@ -143,7 +143,7 @@ class SimpleRNN(keras.layers.RNN):
         self._check_sequences_shape(_shape(sequences))
         initial_state = self._checked_initial_state(sequences, initial_state)
         self._check_mask(sequences, mask)
-        # perf (issue 7): the fast path, rnn_tf/fast_path.py, gives the same numbers with the
+        # The fast path, rnn_tf/fast_path.py, gives the same numbers faster, with the
         # lecture's BPTT as its gradient. It applies without mask, dropout, stateful or unroll, for
         # tanh/sigmoid/relu/linear in float32/float64; everything else takes the general path.
         if fast_path.applies_to(self, mask, training):
