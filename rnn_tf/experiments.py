@@ -38,6 +38,11 @@ def _figure(ncols, width=5.0, height=3.8):
     return fig, fig.subplots(1, ncols, squeeze=False)[0]
 
 
+def _norm(tensor):
+    """The L2 norm of one gradient tensor, in float64."""
+    return float(np.linalg.norm(np.asarray(tensor, dtype=np.float64)))
+
+
 def _orthogonal(H, rng):
     q, r = np.linalg.qr(rng.normal(size=(H, H)))
     return q * np.sign(np.diag(r))  # (H, H), every singular value and |eigenvalue| equal to 1
@@ -224,7 +229,8 @@ def exploding_with_and_without_clipping(
 
 
 def clipping_does_not_fix_vanishing(
-    max_norms=(1e-3, 1e-2, 0.1, 1.0, 10.0), T=100, H=32, B=32, seed=0
+    max_norms=(1e-3, 1e-2, 0.1, 1.0, 10.0), T=100, H=32, B=32, seed=0,
+    clip_fn=clip_by_global_norm,
 ):
     """(c) On a long sequence the early steps get almost no gradient, with or without clipping.
 
@@ -243,14 +249,19 @@ def clipping_does_not_fix_vanishing(
         max_norms: clipping thresholds c to compare with no clipping.
         T, H, B: sequence length, hidden size, batch size.
         seed: seeds the weights and inputs.
+        clip_fn: the clipping function, with the signature of ``tf.clip_by_global_norm``:
+            ``clip_fn(grads, max_norm) -> (clipped, norm)``. The measurement assumes it scales
+            every gradient by one factor; "update_norms" lets a caller check that it did.
 
     Returns:
         (data, fig): data has "t" (1 ... T); "signal" (T,), the batch-mean ||dL/dh_t|| without
-        clipping; "grad_norm", the global norm of the parameter gradient; "window" (T // 10);
-        "ratio", the early/late ratio (mean over the first window steps / the last); and per
-        threshold in "max_norms": "clip_scale" s, "signals_clipped" (C, T), the batch-mean
-        ||dL/dh_t|| measured by backpropagating s * L, "early" and "late" (its mean over the
-        first and last window steps) and "ratios" (early / late).
+        clipping; "grad_norm", the global norm of the parameter gradient; "tensor_norms" (P,),
+        the norm of each of its P tensors; "window" (T // 10); "ratio", the early/late ratio
+        (mean over the first window steps / the last); and per threshold in "max_norms":
+        "update_norms" (C, P), the norm of each tensor of the clipped gradient, "clip_scale" s,
+        "signals_clipped" (C, T), the batch-mean ||dL/dh_t|| measured by backpropagating s * L,
+        "early" and "late" (its mean over the first and last window steps) and "ratios"
+        (early / late).
     """
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(B, T, 1)).astype(np.float32)  # (B, T, 1)
@@ -262,6 +273,7 @@ def clipping_does_not_fix_vanishing(
         loss = tf.reduce_mean(keras.losses.mean_squared_error(y, model(x)))
     grads = tape.gradient(loss, model.trainable_variables)
     grad_norm = global_norm(grads)
+    tensor_norms = [_norm(g) for g in grads]  # (P,)
 
     def signal_for(scale):
         """Batch-mean ||dL/dh_t|| (T,) when backpropagating scale * L through the model."""
@@ -276,9 +288,10 @@ def clipping_does_not_fix_vanishing(
         return signal[:window].mean(), signal[-window:].mean()
 
     signal = signal_for(1.0)  # (T,)
-    clip_scale, signals_clipped = [], []
+    clip_scale, signals_clipped, update_norms = [], [], []
     for c in max_norms:
-        clipped, _ = clip_by_global_norm(grads, c)
+        clipped, _ = clip_fn(grads, c)
+        update_norms.append([_norm(g) for g in clipped])
         s = global_norm(clipped) / grad_norm  # the one factor clipping applied to the update
         clip_scale.append(s)
         # Backprop is linear in the loss, so the clipped update is the gradient of s * L: its
@@ -290,9 +303,11 @@ def clipping_does_not_fix_vanishing(
         t=np.arange(1, T + 1),
         signal=signal,
         grad_norm=grad_norm,
+        tensor_norms=np.array(tensor_norms),  # (P,)
         window=window,
         ratio=float(first / last),
         max_norms=np.array(max_norms, dtype=np.float64),
+        update_norms=np.array(update_norms),  # (C, P)
         clip_scale=np.array(clip_scale),
         signals_clipped=np.array(signals_clipped),  # (C, T)
         early=early,

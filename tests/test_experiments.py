@@ -10,6 +10,9 @@ import pytest  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+import tensorflow as tf  # noqa: E402
+
+from rnn_tf.clipping import clip_by_global_norm, clip_by_norm, global_norm  # noqa: E402
 from rnn_tf.experiments import (  # noqa: E402
     EXPERIMENTS,
     clipping_does_not_fix_vanishing,
@@ -101,21 +104,77 @@ def test_b_the_gradient_explodes_in_both_runs_and_clipping_only_bounds_the_step(
     assert np.all(data["clipped"]["grad_norm"] > data["max_norm"])
 
 
-def test_c_early_to_late_ratio_is_the_same_with_and_without_clipping(vanishing):
-    data, _ = vanishing
-    assert data["ratio"] < 1e-3  # the gradient reaching the first steps has vanished
-    # Measured by backpropagating the clipped objective in float32: equal to 1e-4.
-    np.testing.assert_allclose(data["ratios"], data["ratio"], rtol=1e-4)
+def vanishing_experiment_problems(data):
+    """What is wrong with a run of experiment (c), one sentence each; empty when it holds up.
 
-
-def test_c_clipping_only_ever_shrinks_the_gradient_reaching_early_steps(vanishing):
-    data, _ = vanishing
-    expected_scale = np.minimum(1.0, data["max_norms"] / data["grad_norm"])
-    np.testing.assert_allclose(data["clip_scale"], expected_scale, rtol=1e-6)
+    Each check compares the run with something it did not compute itself: the update with
+    TensorFlow's own tf.clip_by_global_norm, the per-step signals with that update, the claim
+    with the measured numbers.
+    """
+    problems = []
+    g = data["tensor_norms"]  # (P,): ||each gradient tensor|| before clipping
+    # Global clipping scales every tensor by one factor, so the norms after clipping are what
+    # tf.clip_by_global_norm makes of P one-element tensors holding the norms before.
+    reference = np.array([[float(t[0]) for t in tf.clip_by_global_norm(
+        [tf.constant([n], tf.float64) for n in g], c)[0]] for c in data["max_norms"]])  # (C, P)
+    if not np.allclose(data["update_norms"], reference, rtol=1e-6, atol=0):
+        problems.append("the update is not tf.clip_by_global_norm of the gradient")
+    factors = data["update_norms"] / g  # (C, P): what clipping did to each tensor
+    if not np.allclose(factors, factors[:, :1], rtol=1e-6, atol=0):
+        problems.append("the clipped update is not one multiple of the gradient")
+    # Backprop is linear: the per-step signals of the applied update are its factor times the
+    # unclipped ones (float32 backprop: 1e-4).
+    if not np.allclose(data["signals_clipped"], factors[:, :1] * data["signal"], rtol=1e-4,
+                       atol=0):
+        problems.append("the measured signals are not those of the update applied")
+    if not data["ratio"] < 1e-3:
+        problems.append("the gradient reaching the first steps has not vanished")
     unclipped_early = data["signal"][: data["window"]].mean()
-    assert np.all(data["early"] <= unclipped_early * (1 + 1e-5))
+    if not np.all(data["early"] <= unclipped_early * (1 + 1e-5)):
+        problems.append("clipping made the gradient reaching the first steps larger")
+    if not (data["clip_scale"].min() < 1e-2 and data["clip_scale"].max() == 1.0):
+        problems.append("the thresholds do not span hard clipping and no clipping")
+    return problems
+
+
+def test_c_clipping_by_global_norm_leaves_the_vanished_gradient_vanished(vanishing):
+    data, _ = vanishing
+    assert vanishing_experiment_problems(data) == []
     assert np.all(np.diff(data["early"]) > 0)  # a tighter threshold leaves even less
-    assert np.any(data["clip_scale"] < 1e-2)  # and the thresholds do clip hard
+
+
+def _clip_to_ten_times_the_threshold(grads, max_norm):
+    return clip_by_global_norm(grads, 10 * max_norm)
+
+
+def _normalise_to_the_threshold(grads, max_norm):  # the test "norm > c" forgotten
+    norm = global_norm(grads)
+    return [g * (max_norm / norm) for g in grads], norm
+
+
+def _clip_each_tensor(grads, max_norm):  # Keras's clipnorm, not global_clipnorm
+    return [clip_by_norm(g, max_norm) for g in grads], global_norm(grads)
+
+
+def _no_clipping(grads, max_norm):
+    return list(grads), global_norm(grads)
+
+
+BROKEN_CLIPPING = {  # clip_fn -> the problem the checks must report
+    "wrong bound": (_clip_to_ten_times_the_threshold,
+                    "the update is not tf.clip_by_global_norm of the gradient"),
+    "scales small gradients up": (_normalise_to_the_threshold,
+                                  "clipping made the gradient reaching the first steps larger"),
+    "per tensor": (_clip_each_tensor, "the clipped update is not one multiple of the gradient"),
+    "no clipping": (_no_clipping, "the update is not tf.clip_by_global_norm of the gradient"),
+}
+
+
+@pytest.mark.parametrize("mutant", BROKEN_CLIPPING, ids=list(BROKEN_CLIPPING))
+def test_c_checks_catch_a_broken_experiment(mutant):
+    clip_fn, problem = BROKEN_CLIPPING[mutant]
+    data, _ = clipping_does_not_fix_vanishing(clip_fn=clip_fn)
+    assert problem in vanishing_experiment_problems(data)
 
 
 def test_experiments_are_seeded_so_reruns_give_the_same_data(norms_vs_distance):
