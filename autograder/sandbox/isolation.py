@@ -1,0 +1,128 @@
+"""Which isolation a graded kernel runs under (``--sandbox {auto,bwrap,none}``), and its command.
+
+``auto`` uses bubblewrap when it is installed and works here, else runs kernels as before (audit
+hook, polling) with a warning that names what is then not protected. Resource limits, per kernel:
+
+- processes and threads: cgroup ``pids.max`` where the grader may create cgroups; else
+  ``RLIMIT_NPROC``, which Linux counts per user namespace and uid (kernel >= 5.14) and ignores
+  for root, so it bounds a fork bomb only when the grader does not run as root;
+- memory: cgroup ``memory.max`` (v2) or ``memory.limit_in_bytes`` (v1) where possible; else the
+  executor's polling of the kernel's resident memory (0.1 s);
+- file size ``RLIMIT_FSIZE``, open files ``RLIMIT_NOFILE``, CPU seconds ``RLIMIT_CPU`` always.
+"""
+
+import json
+import os
+import sys
+import warnings
+from dataclasses import dataclass
+
+from . import bwrap as bw
+from . import cgroups
+
+MODES = ("auto", "bwrap", "none")
+ENTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "enter.py")
+NOT_PROTECTED = ("kernels run as the grading user with its network access; native code "
+                 "(ctypes, os.system from C) can read the gradebook and hidden tests, write "
+                 "anywhere the grader can and signal the grader; memory is bounded only by "
+                 "polling and processes not at all")
+
+
+class SandboxUnavailable(RuntimeError):
+    """``--sandbox bwrap`` was asked for and bubblewrap cannot run here."""
+
+
+@dataclass(frozen=True)
+class KernelLimits:
+    """What one kernel may use. ``None`` leaves that resource as it is."""
+
+    memory_mb: float | None = 2048
+    processes: int | None = 512  # processes and threads together (TensorFlow starts many)
+    file_size_mb: int | None = 256  # any one file it writes
+    open_files: int | None = 1024
+    cpu_seconds: int | None = None  # CPU time of the kernel process, all its threads
+
+
+@dataclass(frozen=True)
+class Isolation:
+    mode: str  # "bwrap" or "none"
+    bwrap: bw.Bwrap | None = None
+    hierarchy: cgroups.Hierarchy | None = None  # where kernel cgroups are made
+    why_not: str | None = None  # why bubblewrap is not used
+
+    # --- what is in force ---
+    @property
+    def is_root(self) -> bool:
+        return os.geteuid() == 0
+
+    def process_bound(self) -> str:
+        if self.mode == "none":
+            return "none"
+        if self.hierarchy and "pids" in self.hierarchy.parents:
+            return f"cgroup v{self.hierarchy.version} pids.max"
+        if self.is_root:
+            return "none (root ignores RLIMIT_NPROC and no cgroup can be created here)"
+        return "RLIMIT_NPROC in the kernel's own user namespace"
+
+    def memory_bound(self) -> str:
+        if self.mode != "none" and self.hierarchy and "memory" in self.hierarchy.parents:
+            name = "memory.max" if self.hierarchy.version == 2 else "memory.limit_in_bytes"
+            return f"cgroup v{self.hierarchy.version} {name}"
+        return "polling of resident memory every 0.1 s"
+
+    def summary(self) -> str:
+        """One line for the start of a grading run."""
+        if self.mode == "none":
+            return f"isolation: none (audit hook only: {self.why_not or 'asked for'})"
+        return (f"isolation: {self.bwrap.describe()} (no network, own PID namespace, course "
+                f"and submissions not mounted); processes: {self.process_bound()}; memory: "
+                f"{self.memory_bound()}; also RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CPU")
+
+    def warning(self) -> str | None:
+        if self.mode != "none":
+            return None
+        return f"rnn-grade: no OS sandbox ({self.why_not}): {NOT_PROTECTED}"
+
+    # --- the kernel's command ---
+    def rlimits(self, limits: KernelLimits) -> dict[str, int]:
+        out = {}
+        if limits.file_size_mb:
+            out["RLIMIT_FSIZE"] = int(limits.file_size_mb * 1024 * 1024)
+        if limits.open_files:
+            out["RLIMIT_NOFILE"] = int(limits.open_files)
+        if limits.cpu_seconds:
+            out["RLIMIT_CPU"] = int(limits.cpu_seconds)
+        if limits.processes and self.process_bound().startswith("RLIMIT_NPROC"):
+            out["RLIMIT_NPROC"] = int(limits.processes)
+        return out
+
+    def kernel_command(self, argv: list[str], limits: KernelLimits, *, workdir: str,
+                       writable: tuple = (), readable: tuple = ()
+                       ) -> tuple[list[str], cgroups.KernelGroup | None]:
+        """``argv`` as it must be launched, and the kernel's cgroup (close it when done)."""
+        if self.mode == "none":
+            return list(argv), None
+        group = None
+        if self.hierarchy:
+            group = cgroups.KernelGroup(self.hierarchy, limits.memory_mb, limits.processes)
+        spec = {"cgroups": group.procs_files if group else [], "rlimits": self.rlimits(limits)}
+        wrapped = bw.command(self.bwrap, argv, workdir=workdir, writable=writable,
+                             readable=readable)
+        return [sys.executable, "-I", "-S", ENTER, json.dumps(spec), "--", *wrapped], group
+
+
+def choose(mode: str = "auto") -> Isolation:
+    """The isolation for ``mode``; ``auto`` warns (once per process) when it falls back."""
+    if mode not in MODES:
+        raise ValueError(f"--sandbox must be one of {', '.join(MODES)}, not {mode!r}")
+    if mode == "none":
+        return Isolation("none", why_not="--sandbox none")
+    found = bw.probe()
+    if isinstance(found, str):
+        if mode == "bwrap":
+            raise SandboxUnavailable(f"--sandbox bwrap: {found} (install it: apt-get install "
+                                     "bubblewrap, dnf install bubblewrap)")
+        isolation = Isolation("none", why_not=found)
+        warnings.warn(isolation.warning(), RuntimeWarning, stacklevel=2)
+        return isolation
+    return Isolation("bwrap", bwrap=found, hierarchy=cgroups.find())

@@ -1,0 +1,81 @@
+"""What the bubblewrap sandbox costs per notebook: kernel start with and without it.
+
+Starts the grader's sandboxed IPython kernel N times each way (IPC transport, a fresh working
+folder each time, as the grader does) and prints the median time from launch to the first
+``kernel_info`` reply, and the difference. Goal: the sandbox adds <= 0.3 s per notebook.
+
+    python benchmarks/bench_sandbox.py [--runs 5]
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from jupyter_client import KernelManager
+from jupyter_client.kernelspec import KernelSpecManager
+
+from autograder.sandbox import isolation
+
+KERNEL = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+
+
+def start_once(iso: isolation.Isolation) -> float:
+    started = time.monotonic()  # the kernel's cgroup and command are part of the cost
+    private = tempfile.mkdtemp(prefix="rg-bench-")
+    work = os.path.join(private, "work")
+    os.makedirs(work)
+    argv, group = iso.kernel_command(KERNEL, isolation.KernelLimits(), workdir=work,
+                                     writable=(os.path.join(private, "ipc"),))
+    os.makedirs(os.path.join(private, "ipc"))
+    spec = os.path.join(private, "kernels", "bench")
+    os.makedirs(spec)
+    with open(os.path.join(spec, "kernel.json"), "w") as f:
+        json.dump({"argv": argv, "display_name": "bench", "language": "python",
+                   "interrupt_mode": "message"}, f)
+    km = KernelManager(kernel_name="bench", transport="ipc",
+                       ip=os.path.join(private, "ipc", "kernel"),
+                       connection_file=os.path.join(private, "ipc", "kernel.json"),
+                       kernel_spec_manager=KernelSpecManager(
+                           kernel_dirs=[os.path.join(private, "kernels")]))
+    try:
+        km.start_kernel(cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        kc = km.client()
+        kc.start_channels()
+        kc.wait_for_ready(timeout=60)
+        elapsed = time.monotonic() - started
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+        return elapsed
+    finally:
+        if group:
+            group.close()
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    sandboxed = isolation.choose("bwrap")
+    print(sandboxed.summary())
+    plain = isolation.choose("none")
+    times = {"none": [], "bwrap": []}
+    for _ in range(args.runs):  # interleaved, so load changes hit both alike
+        times["none"].append(start_once(plain))
+        times["bwrap"].append(start_once(sandboxed))
+    for name, ts in times.items():
+        print(f"{name:>6}: median {statistics.median(ts):.2f} s  "
+              f"(min {min(ts):.2f}, max {max(ts):.2f}, {len(ts)} starts)")
+    extra = statistics.median(times["bwrap"]) - statistics.median(times["none"])
+    print(f"sandbox overhead per notebook: {extra:+.2f} s (goal <= 0.30 s); "
+          f"load average {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
