@@ -67,7 +67,7 @@ def _fmt(score: float) -> str:
 
 
 def _key(title: str) -> str:
-    return re.sub(r"[\s\-_.:]+", "_", title.strip().lower()).strip("_")
+    return re.sub(r"[\W_]+", "", title.casefold())  # "Tiny 1" and "tiny1" are one title
 
 
 def _title_and_id(header: str) -> tuple[str, str]:
