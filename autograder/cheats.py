@@ -86,16 +86,21 @@ def _matches(dotted: str, prefix: str) -> bool:
     return dotted == prefix or dotted.startswith(prefix + ".")
 
 
-def scan_cell(source: str, cell: str, assignment: str, aliases: dict[str, str],
+def scan_cell(source: str, cell: str, forbidden: dict[str, list[str]], aliases: dict[str, str],
               setup_names: set[str]) -> list[Finding]:
-    """Findings for one answer cell; ``aliases`` come from the set-up and all student cells."""
+    """Findings for one answer cell.
+
+    ``forbidden`` maps a definition's name (or "class", "*") to the dotted names it may not use
+    (one assignment's entry of the policy table); ``aliases`` come from the set-up and all
+    student cells.
+    """
     tree = parse(source)
     if tree is None:
         return []
     aliases = dict(aliases)
     _Imports(aliases).visit(tree)
     found: list[Finding] = []
-    rules = policy.FORBIDDEN.get(assignment, {})
+    rules = forbidden
 
     def note(kind, detail):
         finding = Finding(kind, cell, detail)

@@ -8,17 +8,19 @@ not sufficient.
 """
 
 import ast
+import logging
 import os
-import re
 from dataclasses import dataclass, field
 
 import nbformat
+from nbconvert.filters import strip_ansi
+from nbgrader.utils import compute_checksum, determine_grade, is_grade, is_locked
 
 from . import normalise
-from .execute import Limits, grade_id, is_test
-from .grade import Job, run_job
-
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+from .limits import Limits
+from .pipeline import grade_notebook, release_files
+from .preprocessors.execute import grade_id, is_test
+from .task import GradingTask, SourceCell
 
 
 @dataclass
@@ -68,33 +70,45 @@ def check(course, path: str, limits: Limits | None = None) -> CheckReport:
                                f"{assignment}.ipynb")
     if by_content not in (None, assignment):
         report.warnings.append(f"its cells belong to {by_content}, not {assignment}")
-    prepared = normalise.rebuild(cells, releases[assignment])
-    report.warnings += [f"{n}: grading will undo this" for n in prepared.notes]
-    job = Job("self-check", assignment, nbformat.writes(prepared.nb),
-              course.release_dir(assignment), deny=[], limits=limits or Limits())
-    nb_json, run = run_job(job)
-    if run["error"] or run["setup_failed"]:
-        report.error = run["error"] or run["setup_failed"]
+    release = releases[assignment]
+    with open(path, "rb") as f:
+        task = GradingTask("self-check", assignment, f.read(), nbformat.writes(release),
+                           release_cells(release), limits or Limits(),
+                           files=release_files(course.release_dir(assignment)))
+    graded = grade_notebook(task)
+    report.warnings += [f"{n}: grading will undo this" for n in graded.findings.repairs]
+    run = graded.findings.execution
+    if graded.findings.stopped or graded.notebook is None:
+        report.error = graded.findings.stopped or "the notebook did not run"
         return report
-    if run["died"]:
-        report.warnings.append(run["died"])
-    nb = nbformat.reads(nb_json, as_version=4)
+    if run.died:
+        report.warnings.append(run.died)
+    nb = nbformat.reads(graded.notebook, as_version=4)
+    log = logging.getLogger("rnn-grade.check")
     for cell in nb.cells:
         if not is_test(cell):
             continue
         if _only_hidden(cell.source):
             report.hidden.append(grade_id(cell))
             continue
-        errors = [o for o in cell.outputs if o.output_type == "error"]
-        stderr = [o for o in cell.outputs if o.get("name") == "stderr"]
-        if errors:
-            e = errors[0]
-            report.failed[grade_id(cell)] = ANSI.sub("", f"{e.ename}: {e.evalue}").strip()[:500]
-        elif stderr:
-            report.failed[grade_id(cell)] = "wrote to stderr (graded as a failure)"
-        else:
+        score, _ = determine_grade(cell, log)
+        if score:
             report.passed.append(grade_id(cell))
+            continue
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        report.failed[grade_id(cell)] = (
+            strip_ansi(f"{errors[0].ename}: {errors[0].evalue}").strip()[:500] if errors
+            else "wrote to stderr (graded as a failure)")
     return report
+
+
+def release_cells(release) -> dict[str, SourceCell]:
+    """The release's locked and graded cells, standing in for the gradebook's (no hidden tests)."""
+    return {grade_id(c): SourceCell(grade_id(c), c.cell_type, c.source, is_locked(c),
+                                    compute_checksum(c),
+                                    float(c.metadata.nbgrader.get("points", 0)) if is_grade(c)
+                                    else None)
+            for c in release.cells if grade_id(c) and (is_locked(c) or is_grade(c))}
 
 
 def _only_hidden(source: str) -> bool:

@@ -1,7 +1,8 @@
 """The course folder as nbgrader sees it: config, gradebook, source and release notebooks.
 
-Everything goes through nbgrader's own objects (``CourseDirectory``, ``Gradebook``, and
-``NbGraderAPI`` in autograder/build.py), so the plain ``nbgrader`` commands keep working on the same folder.
+Everything goes through nbgrader's own objects (``CourseDirectory`` and its ``format_path``,
+``Gradebook``, and ``NbGraderAPI`` in autograder/build.py), so the plain ``nbgrader`` commands keep
+working on the same folder.
 """
 
 import os
@@ -14,6 +15,16 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 
+def load_config(root: str) -> Config:
+    """The course's nbgrader_config.py (if any), with ``CourseDirectory.root`` set to ``root``."""
+    root = os.path.abspath(root)
+    config = Config()
+    if os.path.exists(os.path.join(root, "nbgrader_config.py")):
+        config.merge(PyFileConfigLoader("nbgrader_config.py", path=root).load_config())
+    config.CourseDirectory.root = root
+    return config
+
+
 class Course:
     def __init__(self, root: str):
         self.root = os.path.abspath(root)
@@ -22,35 +33,42 @@ class Course:
                              "'source/' folder with one sub-folder per assignment")
 
     @cached_property
+    def config(self) -> Config:
+        return load_config(self.root)
+
+    @cached_property
     def coursedir(self) -> CourseDirectory:
-        config = Config()
-        if os.path.exists(os.path.join(self.root, "nbgrader_config.py")):
-            config.merge(PyFileConfigLoader("nbgrader_config.py", path=self.root).load_config())
-        config.CourseDirectory.root = self.root
-        return CourseDirectory(config=config)
+        return CourseDirectory(config=self.config)
 
     @property
     def db_url(self) -> str:
         return self.coursedir.db_url
 
     @property
-    def gradebook_path(self) -> str:
-        return os.path.join(self.root, "gradebook.db")
-
-    @property
     def assignments(self) -> list[str]:
-        src = os.path.join(self.root, "source")
+        """Assignment ids: the folders ``source/<id>/`` that hold a notebook ``<id>.ipynb``."""
+        src = os.path.join(self.root, self.coursedir.source_directory)
         return sorted(a for a in os.listdir(src)
                       if os.path.exists(os.path.join(src, a, f"{a}.ipynb")))
 
+    def _path(self, step: str, student: str, assignment: str, ext: str) -> str:
+        folder = os.path.normpath(self.coursedir.format_path(step, student, assignment))
+        return os.path.join(folder, f"{assignment}{ext}")
+
     def source_path(self, assignment: str) -> str:
-        return os.path.join(self.root, "source", assignment, f"{assignment}.ipynb")
+        return self._path(self.coursedir.source_directory, ".", assignment, ".ipynb")
 
     def release_dir(self, assignment: str) -> str:
-        return os.path.join(self.root, "release", assignment)
+        return os.path.dirname(self.release_path(assignment))
 
     def release_path(self, assignment: str) -> str:
-        return os.path.join(self.release_dir(assignment), f"{assignment}.ipynb")
+        return self._path(self.coursedir.release_directory, ".", assignment, ".ipynb")
+
+    def autograded_path(self, student: str, assignment: str) -> str:
+        return self._path(self.coursedir.autograded_directory, student, assignment, ".ipynb")
+
+    def feedback_path(self, student: str, assignment: str) -> str:
+        return self._path(self.coursedir.feedback_directory, student, assignment, ".html")
 
     def release_notebook(self, assignment: str) -> nbformat.NotebookNode:
         return nbformat.read(self.release_path(assignment), as_version=4)
@@ -69,8 +87,9 @@ class Course:
             self.release(missing)
 
     def _in_gradebook(self, assignment: str) -> bool:
-        if not os.path.exists(self.gradebook_path):
-            return False
+        sqlite = "sqlite:///"
+        if self.db_url.startswith(sqlite) and not os.path.exists(self.db_url[len(sqlite):]):
+            return False  # opening it would create an empty gradebook
         with Gradebook(self.db_url) as gb:
             try:
                 gb.find_notebook(assignment, assignment)

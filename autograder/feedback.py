@@ -78,9 +78,8 @@ def _exporter() -> HTMLExporter:
 def write_feedback(course, result: dict) -> str | None:
     """Writes ``<course>/feedback/<student>/<assignment>/<assignment>.html``; returns its path."""
     student, assignment = result["student"], result["assignment"]
-    out_dir = os.path.join(course.root, "feedback", student, assignment)
-    os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, f"{assignment}.html")
+    path = course.feedback_path(student, assignment)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     summary = (f"<div style='border:2px solid #888;padding:8px;margin:8px'>"
                f"<h3>{html.escape(assignment)}: {html.escape(result['status'])}</h3>"
                f"<p>Score: {result['score'] if result['score'] is not None else '-'}"

@@ -52,6 +52,11 @@ def read_cells(path: str) -> list[dict]:
             raw = f.read()
     except OSError as e:
         raise Unreadable(f"cannot open the file: {e.strerror}") from None
+    return parse_cells(raw)
+
+
+def parse_cells(raw: bytes) -> list[dict]:
+    """The cells of a notebook file's bytes; Unreadable for empty, non-JSON or non-notebooks."""
     if not raw.strip():
         raise Unreadable("the file is empty")
     try:

@@ -2,7 +2,7 @@
 
 Builds a class of 5 submissions per assignment (20 for the four assignments: correct, empty,
 partial, a deleted test cell, a typical mistake; all generated deterministically
-from the course by autograder.samples, none hostile, so plain nbgrader can grade them too), then
+from the course by tests/sample_class.py, none hostile, so plain nbgrader can grade them too), then
 times, on two copies of the same released course:
 
 1. `nbgrader autograde <assignment> --force` for every assignment, one notebook after another
@@ -34,11 +34,13 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))  # the sample class is test data
 
-from autograder import samples  # noqa: E402
+import sample_class as samples  # noqa: E402
+
 from autograder.course import Course  # noqa: E402
-from autograder.execute import Limits  # noqa: E402
 from autograder.grade import autograde  # noqa: E402
+from autograder.limits import Limits  # noqa: E402
 
 # Only cases plain nbgrader can grade: a duplicated test cell, for one, makes
 # `nbgrader autograde` 0.9.6 stop the whole assignment ("old version of the metadata format").

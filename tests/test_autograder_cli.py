@@ -4,19 +4,19 @@ The class is graded through the command line (`autograder.cli.main`), as an inst
 """
 
 import csv
-import html
-import re
 import fcntl
+import html
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
+import sample_class as samples
 from nbgrader.api import Gradebook
 
-from autograder import samples
 from autograder.cli import main
 from autograder.course import Course
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import sample_class as samples
 
-from autograder import samples
 from autograder.course import Course
-from autograder.execute import Limits
 from autograder.feedback import hidden_lines, write_feedback
 from autograder.grade import FLAGGED, GRADED, autograde
+from autograder.limits import Limits
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "rnn1_forward"

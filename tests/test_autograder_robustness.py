@@ -1,7 +1,7 @@
 """The autograder survives a class of broken and hostile submissions and scores each one right.
 
 One class (tests/fixtures/tiny_course, no TensorFlow; every case generated deterministically by
-autograder.samples) is graded once, with two workers and two CPU burners keeping every core
+tests/sample_class.py) is graded once, with two workers and two CPU burners keeping every core
 busy; each test then checks one submission's score, status and reason. Student code only ever
 runs in sandboxed kernels, never in this process.
 """
@@ -17,11 +17,12 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
+import sample_class as samples
 
-from autograder import policy, samples
+from autograder import policy
 from autograder.course import Course
-from autograder.execute import Limits
 from autograder.grade import FAILED, FLAGGED, GRADED, autograde
+from autograder.limits import Limits
 
 FIXTURE_COURSE = Path(__file__).parent / "fixtures" / "tiny_course"
 LIMITS = Limits(cell_timeout=2, setup_timeout=60, notebook_timeout=20, memory_mb=300)
@@ -54,13 +55,10 @@ def _grade_class(where: Path) -> dict:
     samples.make_class(course, str(subs), ["tiny2"], ["correct", "empty"])
     # Every core busy while grading: a correct notebook must still get full marks.
     burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
-    saved = dict(policy.FORBIDDEN)
-    policy.FORBIDDEN.update(FORBIDDEN_SQUARE)
     try:
-        results = autograde(course, str(subs), jobs=2, limits=LIMITS, progress=False)
+        results = autograde(course, str(subs), jobs=2, limits=LIMITS, progress=False,
+                            forbidden={**policy.FORBIDDEN, **FORBIDDEN_SQUARE})
     finally:
-        policy.FORBIDDEN.clear()
-        policy.FORBIDDEN.update(saved)
         for b in burners:
             b.kill()
     return {"course": course.root, "where": str(where),

@@ -2,7 +2,8 @@
 
 One student per case, named for it: a correct submission (the source's solutions in the release),
 an empty one (the release as handed out), typical mistakes, and the hostile and broken
-submissions the grader must survive. Used by ``rnn-grade demo``, the tests and the benchmark.
+submissions the grader must survive. Used by the tests, the benchmark and ``rnn-grade demo``
+(from a checkout of the repository: test data, not part of the installed package).
 Every case is a function ``(correct, release, context) -> notebook | bytes``.
 """
 
@@ -201,7 +202,8 @@ def make_class(course, out_dir: str, assignments=None, cases=None, outside_file=
         corrects[a] = correct_notebook(source, course.release_notebook(a))
     for a in assignments:
         others = [b for b in course.assignments if b != a]
-        ctx = {"gradebook": course.gradebook_path, "source": course.source_path(a),
+        ctx = {"gradebook": course.db_url.removeprefix("sqlite:///"),
+               "source": course.source_path(a),
                "outside_file": outside_file or os.path.join(course.root, "ESCAPED.txt")}
         if others:
             ctx["other_correct"] = corrects[others[0]]

@@ -11,7 +11,7 @@ arms it after the set-up cells (numpy's import runs ``uname``). Native code
 
 Usage (by the grader, never by hand)::
 
-    python -m autograder.sandbox_kernel -f CONNECTION_FILE
+    python -m autograder.sandbox.kernel -f CONNECTION_FILE
 
 Environment: ``RNN_GRADE_SANDBOX`` (the writable folder), ``RNN_GRADE_DENY`` (os.pathsep
 separated folders that may not be read), ``RNN_GRADE_REPORT`` (a file outside the sandbox where

@@ -1,0 +1,9 @@
+"""rnn-grade's subcommands, one module each.
+
+A command module has ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> exit
+code``; listing it in ``COMMANDS`` is all it takes to add it to ``rnn-grade`` (autograder/cli.py).
+"""
+
+from . import autograde, check, demo, export, feedback, release
+
+COMMANDS = [release, autograde, feedback, export, check, demo]

@@ -1,0 +1,27 @@
+"""rnn-grade feedback: HTML per student and assignment for the last graded class."""
+
+import sys
+
+from . import options
+
+NAME = "feedback"
+HELP = "write HTML feedback for the last graded class"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--student", help="only this student")
+
+
+def run(args) -> int:
+    from .. import report
+    from ..feedback import write_feedback
+
+    course = options.course(args)
+    results = report.load_results(course)
+    if not results:
+        print("nothing graded yet: run `rnn-grade autograde SUBMISSIONS` first", file=sys.stderr)
+        return 1
+    for r in results:
+        if args.student in (None, r["student"]):
+            print(write_feedback(course, r))
+    return 0

@@ -1,0 +1,37 @@
+"""Options and helpers several commands share: the course folder, the limits, the workers."""
+
+import argparse
+import os
+from dataclasses import fields
+from pathlib import Path
+
+from ..limits import Limits, flag
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def course(args):
+    """The course of ``--course``, else ./course, else the repository's course."""
+    from ..course import Course
+
+    path = args.course
+    if path is None:
+        path = "course" if os.path.isdir(os.path.join("course", "source")) else REPO / "course"
+    return Course(str(path))
+
+
+def add_limits(p: argparse.ArgumentParser) -> None:
+    """One option per ``Limits`` field, with its default and help from the dataclass."""
+    for f in fields(Limits):
+        p.add_argument(flag(f.name), dest=f.name, type=f.type if callable(f.type) else float,
+                       default=f.default, help=f"{f.metadata['help']} (default {f.default:g})")
+
+
+def limits(args) -> Limits:
+    return Limits(**{f.name: getattr(args, f.name) for f in fields(Limits)})
+
+
+def add_workers(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", "-j", type=int, default=None,
+                   help="parallel worker processes (default: the number of cores)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")

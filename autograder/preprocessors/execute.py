@@ -1,0 +1,295 @@
+"""Run one student notebook: nbgrader's Execute, fenced in by limits, a watchdog and the guard.
+
+What it adds to nbgrader's ``Execute``, all through nbclient's hooks (``on_cell_start``,
+``on_cell_execute``, ``on_cell_executed``) and its ``timeout_func``:
+- a time limit per cell, a separate generous one for set-up cells (grade id ``setup_*``: the
+  TensorFlow import must never cost points on a busy machine), and a budget for the whole
+  notebook (set-up excluded), so an infinite loop costs one cell's timeout, not cells x timeout;
+- a watchdog thread that kills the kernel past the notebook's hard deadline or its memory limit;
+- a dead kernel (``os._exit``, segfault, killed) ends the run instead of aborting the batch;
+  cells not run get an error output so nbgrader never gives them points for being silent;
+- the kernel is the sandboxed one (autograder/sandbox/), found by a private KernelSpecManager,
+  talking over IPC sockets in a private folder;
+- the runtime guard (autograder/sandbox/guard.py): fingerprints after set-up, checks (and
+  restores) before each test cell; after a test cell its source is dropped from the kernel's
+  history and linecache, so later cells cannot read the hidden tests back.
+Reads the notebook's limits and sandbox from ``resources["task"]`` and
+``resources["metadata"]["path"]``; writes what happened to ``resources["findings"].execution``.
+"""
+
+import ast
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+
+import psutil
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_core.utils import run_sync
+from nbclient.exceptions import DeadKernelError
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import Execute
+from nbgrader.utils import is_grade, is_solution
+from traitlets import Float, Integer, Unicode
+
+from ..limits import Limits
+from ..sandbox import guard, launch
+from ..task import Execution
+
+SKIP_TAG = "rnn-grade-not-run"
+# Drops a test cell's source (which holds the hidden tests) from what later cells could read:
+# IPython's input history (In, _ih, _i, _iN) and linecache (tracebacks, inspect).
+FORGET_HIDDEN_SOURCE = r'''
+def __rg_forget(marker="BEGIN HIDDEN TESTS"):
+    import linecache
+    for key, entry in list(linecache.cache.items()):
+        if marker in "".join(entry[2] if len(entry) > 2 else ""):
+            linecache.cache.pop(key, None)
+    shell = get_ipython()
+    history = shell.history_manager
+    for inputs in (history.input_hist_parsed, history.input_hist_raw):
+        for i, text in enumerate(inputs):
+            if marker in text:
+                inputs[i] = ""
+    for name in ("_i", "_ii", "_iii", "_i00"):
+        if marker in str(getattr(history, name, "")):
+            setattr(history, name, "")
+    for name, value in list(shell.user_ns.items()):
+        if name.startswith("_i") and isinstance(value, str) and marker in value:
+            shell.user_ns[name] = ""
+__rg_forget()
+del __rg_forget
+'''
+
+
+def grade_id(cell) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def is_setup(cell) -> bool:
+    return (grade_id(cell) or "").startswith("setup_")
+
+
+def is_test(cell) -> bool:
+    return cell.cell_type == "code" and is_grade(cell) and not is_solution(cell)
+
+
+def error_output(ename: str, evalue: str):
+    return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+class LimitedExecute(Execute):
+    """nbgrader's Execute with per-cell/set-up/notebook limits, a watchdog and the guard."""
+
+    timeout = Integer(int(Limits.cell_timeout), help="Seconds per ordinary cell.",
+                      allow_none=True).tag(config=True)
+    setup_timeout = Float(Limits.setup_timeout, help="Seconds for each set-up cell."
+                          ).tag(config=True)
+    notebook_timeout = Float(Limits.notebook_timeout, help="Seconds for all non-set-up cells."
+                             ).tag(config=True)
+    memory_mb = Float(Limits.memory_mb, help="Kernel resident memory limit (MB)."
+                      ).tag(config=True)
+    deny = Unicode(help="os.pathsep-separated folders the kernel may not read.").tag(config=True)
+    threads = Integer(0, help="Math-library threads per kernel (0: the libraries' default)."
+                      ).tag(config=True)
+    kernel_name = Unicode(launch.KERNEL_NAME)
+    shutdown_kernel = Unicode("immediate")
+    skip_cells_with_tag = Unicode(SKIP_TAG)
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.extra_arguments = ["--HistoryManager.enabled=False"]
+        self.timeout_func = self._timeout_for
+        self.on_cell_start = self._before_cell
+        self.on_cell_execute = self._check_guard_before_test
+        self.on_cell_executed = self._after_cell
+
+    # --- set-up: limits from the task, a private folder for the kernelspec and sockets ---
+    def preprocess(self, nb, resources=None, km=None):
+        task = resources.get("task") if resources else None
+        if task is not None:
+            self.timeout = int(task.limits.cell_timeout)
+            self.setup_timeout = task.limits.setup_timeout
+            self.notebook_timeout = task.limits.notebook_timeout
+            self.memory_mb = task.limits.memory_mb
+            self.deny = os.pathsep.join(task.deny)
+            self.threads = task.threads
+        self.run = resources["findings"].execution if resources and "findings" in resources \
+            else Execution()
+        self._private = tempfile.mkdtemp(prefix="rg-")  # short: socket paths max ~100 chars
+        self._report_path = os.path.join(self._private, "sandbox-report.jsonl")
+        self._sandbox = (resources or {}).get("metadata", {}).get("path") or os.getcwd()
+        self._token = secrets.token_hex(6)
+        self._fingerprint: dict | None = None
+        self._budget = self.notebook_timeout
+        self._hard_deadline: float | None = None
+        self._stop = threading.Event()
+        self._reports_seen = 0
+        self._current, self._index, self._started = "?", -1, 0.0
+        self._t0 = time.monotonic()
+        self._watching = False
+        try:
+            nb, resources = super().preprocess(nb, resources)
+        except DeadKernelError as e:
+            self._stopped(nb, f"the kernel died in cell {self._current} "
+                              "(os._exit, a crash or a kill)" if self._index >= 0
+                          else f"the kernel died ({e})", "DeadKernelError")
+        except Exception as e:  # no reply at all: the cell broke the kernel's machinery
+            if self._index < 0:  # never got to run a cell: the grader failed, not the student
+                self.run.error = f"{type(e).__name__}: {e}"
+            else:
+                self._stopped(nb, f"the kernel stopped responding in cell {self._current} "
+                                  f"({type(e).__name__})", type(e).__name__)
+        finally:
+            self._stop.set()
+            for cell in nb.cells:
+                tags = cell.get("metadata", {}).get("tags")
+                if tags and SKIP_TAG in tags:
+                    tags.remove(SKIP_TAG)
+                    if not tags:
+                        del cell.metadata["tags"]
+            if getattr(self, "_kernel_stderr", None) is not None:
+                self._kernel_stderr.close()
+            shutil.rmtree(self._private, ignore_errors=True)
+        return nb, resources
+
+    def _stopped(self, nb, why: str, ename: str) -> None:
+        """The kernel is gone: the current cell says why, the cells after it were not run."""
+        self.run.died = self.run.died or why
+        cells = nb.cells
+        if 0 <= self._index < len(cells):
+            cells[self._index].setdefault("outputs", []).append(error_output(ename, self.run.died))
+        for cell in cells[self._index + 1:]:
+            if cell.cell_type == "code" and cell.source.strip():
+                cell.outputs = [error_output("NotRun", f"not run: {self.run.died}")]
+
+    # --- kernel start: the sandbox kernel, found by a private KernelSpecManager ---
+    def create_kernel_manager(self):
+        kernels = launch.write_kernelspec(os.path.join(self._private, "kernels"))
+        # IPC sockets, not TCP ports: kernels started at the same moment by parallel workers
+        # can race for the same free port and die before replying ("kernel_info").
+        self.km = self.kernel_manager_class(
+            kernel_name=launch.KERNEL_NAME, config=self.config, transport="ipc",
+            ip=os.path.join(self._private, "kernel"),
+            kernel_spec_manager=KernelSpecManager(kernel_dirs=[kernels]))
+        return self.km
+
+    async def async_start_new_kernel(self, **kwargs):
+        self._kernel_stderr = open(os.devnull, "w")
+        kwargs.update(env=launch.kernel_env(self._sandbox, self.deny.split(os.pathsep),
+                                            self._report_path, self.threads),
+                      stderr=self._kernel_stderr)
+        await super().async_start_new_kernel(**kwargs)
+
+    start_new_kernel = run_sync(async_start_new_kernel)
+
+    # --- limits ---
+    def _timeout_for(self, cell):
+        if is_setup(cell):
+            return int(self.setup_timeout)
+        return max(1, int(min(self.timeout, self._budget)))
+
+    def _watch(self, km):
+        limit = self.memory_mb * 1024 * 1024
+        while not self._stop.wait(0.1):
+            proc = getattr(km.provisioner, "process", None) if km.provisioner else None
+            if proc is None or proc.poll() is not None:
+                continue
+            try:
+                root = psutil.Process(proc.pid)
+                rss = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+            except psutil.Error:
+                continue
+            over_time = self._hard_deadline is not None and time.monotonic() > self._hard_deadline
+            if rss > limit or over_time:
+                self.run.died = (f"memory limit ({self.memory_mb:.0f} MB) exceeded"
+                                 if rss > limit else "notebook time limit exceeded")
+                self.run.died += f" in cell {self._current}"
+                try:
+                    root.kill()
+                except psutil.Error:
+                    pass
+
+    # --- nbclient hooks ---
+    def _before_cell(self, cell, cell_index):
+        if cell.cell_type != "code":
+            return
+        self._current, self._index = grade_id(cell) or f"cell {cell_index}", cell_index
+        if not self._watching:  # the kernel is up: start the clock and the watchdog
+            self._watching = True
+            self.run.kernel_start_s = time.monotonic() - self._t0
+            threading.Thread(target=self._watch, args=(self.km,), daemon=True).start()
+        if self.run.died or self.run.setup_failed or (not is_setup(cell) and self._budget <= 0):
+            why = self.run.died or self.run.setup_failed or "the notebook time limit was used up"
+            cell.outputs = [error_output("NotRun", f"not run: {why}")]
+            cell.metadata.setdefault("tags", []).append(SKIP_TAG)  # nbclient skips the cell
+            return
+        self._started = time.monotonic()
+        if not is_setup(cell) and self._hard_deadline is None:
+            # Backstop for code that ignores the interrupt nbclient sends at a cell timeout.
+            self._hard_deadline = self._started + self._budget + 2 * self.timeout
+
+    async def _check_guard_before_test(self, cell, cell_index):
+        if not is_test(cell) or self._fingerprint is None:
+            return
+        now = await self._hidden("", guard.fingerprint_code(self._token))
+        if not isinstance(now, dict):
+            self.run.patched[self._current] = ["the grader's guard itself"]
+            return
+        changed = sorted(k for k, v in self._fingerprint.items() if now.get(k) != v)
+        if changed:
+            self.run.patched[self._current] = changed
+            await self._hidden(guard.restore_code(self._token, changed))
+
+    async def _after_cell(self, cell, cell_index, execute_reply):
+        super().on_cell_executed(cell=cell, cell_index=cell_index, execute_reply=execute_reply)
+        name = self._current
+        elapsed = time.monotonic() - self._started
+        if is_test(cell):
+            await self._hidden(FORGET_HIDDEN_SOURCE)
+        if any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", [])):
+            self.run.timed_out.append(name)
+        for report in self._new_sandbox_reports():
+            self.run.sandbox.append({**report, "cell": name})
+        if is_setup(cell):
+            self.run.setup_s += elapsed
+            failed = [o for o in cell.outputs if o.output_type == "error"]
+            if failed and not self.run.died:
+                self.run.setup_failed = (f"set-up cell {name} failed: {failed[0].ename}: "
+                                         f"{failed[0].evalue}"[:300])
+            elif not self.run.died:
+                # Re-taken after every set-up cell: the last one's fingerprint is the reference.
+                await self._hidden(guard.install_code(self._token))
+                self._fingerprint = await self._hidden("", guard.fingerprint_code(self._token))
+        else:
+            self.run.student_s += elapsed
+            self._budget -= elapsed
+
+    async def _hidden(self, code: str, expression: str | None = None):
+        """Runs grader code in the kernel without recording it in the notebook."""
+        expressions = {"r": expression} if expression else {}
+        msg_id = self.kc.execute(code, silent=True, store_history=False,
+                                 user_expressions=expressions)
+        reply = await self.async_wait_for_reply(msg_id)
+        if not expression or reply is None:
+            return None
+        data = reply["content"].get("user_expressions", {}).get("r", {})
+        return ast.literal_eval(data.get("data", {}).get("text/plain", "None"))
+
+    def _new_sandbox_reports(self) -> list[dict]:
+        try:
+            with open(self._report_path) as f:
+                lines = f.read().splitlines()
+        except OSError:
+            return []
+        new, self._reports_seen = lines[self._reports_seen:], len(lines)
+        out = []
+        for line in new:
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                out.append({"kind": "garbled sandbox report", "path": line[:80]})
+        return out
