@@ -72,13 +72,12 @@ def test_first_cell_is_a_locked_setup_cell_that_quiets_tensorflow_first(assignme
     assert meta.get("grade_id", "").startswith("setup_"), "the first code cell must be setup_*"
     assert meta.get("locked") and not meta.get("grade") and not meta.get("solution")
     source = first_code.source
-    for line in ('os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"',
-                 'os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"', "quiet_notebook()"):
+    # quiet_notebook() sets rnn_course_student.environment's variables, which must precede TF.
+    for line in ("from rnn_course_student.notebook import quiet_notebook", "quiet_notebook()"):
         assert line in source, f"{assignment}: the set-up cell lacks {line}"
     first_tf_import = min(source.find(m) for m in ("import tensorflow", "import keras")
                           if m in source)
-    assert source.find("TF_ENABLE_ONEDNN_OPTS") < first_tf_import, "set the env vars first"
-    assert source.find("quiet_notebook()") < first_tf_import
+    assert source.find("quiet_notebook()") < first_tf_import, "quiet TensorFlow before importing it"
     others = [_nbgrader(c)["grade_id"] for c in cells[1:] if c is not first_code
               and _nbgrader(c).get("grade_id", "").startswith("setup_")]
     assert not others, f"only the first cell may be a setup_ cell, found {others}"

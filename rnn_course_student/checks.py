@@ -1,0 +1,197 @@
+"""The assertions of the course's visible test cells: each failure says what was expected, what
+came back, and the mistake that usually causes it.
+
+    from rnn_course_student.checks import assert_close, assert_shape
+
+    assert_shape(h, (B, T, H), name="h", hint="h holds h_1 ... h_T, one (B, H) state per step.")
+    assert_close(h, h_keras, name="h", reference="keras.layers.SimpleRNN",
+                 hint="feed each new state back in as h_prev for the next step.")
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import sys
+import textwrap
+from typing import Any
+
+import numpy as np
+
+# Bound once at import (the locked set-up cell imports this module before any student code), so a
+# submission that later replaces np.allclose or np.testing does not change what "close" means here.
+_asarray = np.asarray
+_abs = np.abs
+_isfinite = np.isfinite
+_isnan = np.isnan
+_argmax = np.argmax
+_unravel_index = np.unravel_index
+_all = np.all
+_any = np.any
+_float64 = np.float64
+
+
+def _describe(value: Any) -> str:
+    return f"{type(value).__name__} with shape {getattr(value, 'shape', None)}"
+
+
+def _as_array(value: Any, name: str) -> np.ndarray:
+    if value is None:
+        raise AssertionError(f"{name}: expected an array, got None. Usual cause: a missing `return`.")
+    try:
+        return _asarray(value)
+    except Exception as error:  # anything that will not become an array is a wrong answer
+        raise AssertionError(f"{name}: expected an array, got {_describe(value)} ({error}).") from None
+
+
+def assert_shape(actual: Any, expected_shape: tuple, name: str, hint: str | None = None) -> None:
+    """Fails, saying what was expected and what came back, unless `actual.shape == expected_shape`.
+
+    Args:
+        actual: the student's array (NumPy array or tf tensor).
+        expected_shape: the shape it must have.
+        name: what the array is, as the student knows it (`"h"`, `"dW_h"`).
+        hint: the mistake that usually produces a wrong shape.
+    """
+    shape = tuple(_as_array(actual, name).shape)
+    if shape != tuple(expected_shape):
+        message = f"{name}: expected shape {tuple(expected_shape)}, got {shape}."
+        if hint:
+            message += f" Usual cause: {hint}"
+        raise AssertionError(message)
+
+
+def assert_close(
+    actual: Any,
+    expected: Any,
+    name: str,
+    *,
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    hint: str | None = None,
+    reference: str = "the reference",
+) -> None:
+    """Fails unless `actual` matches `expected` elementwise, |actual - expected| <= atol + rtol *
+    |expected|, with a message giving the shapes, the worst element and the usual cause.
+
+    Args:
+        actual: what the student's code returned.
+        expected: the trusted value (from TensorFlow/Keras or finite differences).
+        name: what the value is (`"dW_h"`).
+        rtol, atol: the tolerance, stated in the message.
+        hint: the mistake that usually produces this mismatch.
+        reference: where `expected` came from, for the message (`"tf.GradientTape"`).
+
+    Example:
+        assert_close(dW_h, tape_dW_h, name="dW_h", reference="tf.GradientTape",
+                     hint="matches only the last step: are you accumulating over t?")
+    """
+    got = _as_array(actual, name)
+    want = _as_array(expected, "expected " + name)
+    assert_shape(got, want.shape, name, hint)
+    if not np.issubdtype(got.dtype, np.number):
+        raise AssertionError(f"{name}: expected numbers, got an array of dtype {got.dtype}.")
+    got64, want64 = got.astype(_float64), want.astype(_float64)
+    if not _all(_isfinite(got64)) and _all(_isfinite(want64)):
+        where = tuple(int(i) for i in np.argwhere(~_isfinite(got64))[0])
+        raise AssertionError(
+            f"{name}: got a non-finite value ({got64[where]}) at index {where}, expected "
+            f"{want64[where]!r}. Usual cause: an overflow or a division by zero."
+            + (f" Also check: {hint}" if hint else "")
+        )
+    error = _abs(got64 - want64)
+    allowed = atol + rtol * _abs(want64)
+    bad = error > allowed
+    if _any(bad) or _any(_isnan(error) & ~_isnan(want64)):
+        worst = _unravel_index(_argmax(_asarray(error - allowed)), error.shape) if error.size else ()
+        worst = tuple(int(i) for i in worst)
+        message = (
+            f"{name} does not match {reference}: {int(bad.sum())} of {bad.size} values differ; "
+            f"worst at index {worst}: expected {want64[worst]:.6g}, got {got64[worst]:.6g} "
+            f"(tolerance rtol={rtol:g}, atol={atol:g})."
+        )
+        if hint:
+            message += f" Usual cause: {hint}"
+        raise AssertionError(message)
+
+
+# --- what a student's code is made of ------------------------------------------------------------
+
+
+def _sources(obj: Any) -> list[str]:
+    """Source of a function, or of every method of a class (inspect cannot find the source of a
+    class defined in a notebook, but it can find each of its functions)."""
+    if inspect.isclass(obj):
+        functions = [v for v in vars(obj).values() if inspect.isfunction(v)]
+        functions += [v.fget for v in vars(obj).values() if isinstance(v, property) and v.fget]
+    else:
+        functions = [obj]
+    sources = []
+    for function in functions:
+        try:
+            sources.append(textwrap.dedent(inspect.getsource(function)))
+        except (OSError, TypeError):
+            continue
+    return sources
+
+
+def names_used(obj: Any) -> set[str]:
+    """Every name and attribute a function's (or a class's methods') source refers to."""
+    used: set[str] = set()
+    for source in _sources(obj):
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Name):
+                used.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                used.add(node.attr)
+    return used
+
+
+# --- the recurrent layers of a model --------------------------------------------------------------
+
+
+def recurrent_layers(model) -> list:
+    """Every recurrent layer of a Keras model, looking inside `Bidirectional` wrappers and
+    nested models: the layers a configuration test inspects."""
+    import keras
+
+    found = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Bidirectional):
+            found += [layer.forward_layer, layer.backward_layer]
+        elif isinstance(layer, keras.layers.RNN):
+            found.append(layer)
+        elif isinstance(layer, keras.Model):
+            found += recurrent_layers(layer)
+    return found
+
+
+def _simple_rnn_classes() -> tuple[type, ...]:
+    """keras.layers.SimpleRNN, and the course library's drop-in replacement when the grader has
+    loaded it (the kit does not ship that library, so it is never imported from here)."""
+    import keras
+
+    classes = [keras.layers.SimpleRNN]
+    library_layer = sys.modules.get("rnn_tf.layer")
+    if library_layer is not None and hasattr(library_layer, "SimpleRNN"):
+        classes.append(library_layer.SimpleRNN)
+    return tuple(classes)
+
+
+def assert_uses_simple_rnn(model, task: str, count: int | None = None) -> None:
+    """Fails unless every recurrent layer of `model` is a `keras.layers.SimpleRNN` (and, if
+    `count` is given, there are exactly that many, a Bidirectional wrapper counting as two)."""
+    layers = recurrent_layers(model)
+    if not layers:
+        raise AssertionError(f"{task}: expected a model with a keras.layers.SimpleRNN layer, found "
+                             "no recurrent layer. Usual cause: a Dense-only model.")
+    allowed = _simple_rnn_classes()
+    wrong = [type(layer).__module__ + "." + type(layer).__name__ for layer in layers
+             if not isinstance(layer, allowed)]
+    if wrong:
+        raise AssertionError(f"{task}: expected keras.layers.SimpleRNN for every recurrent layer, "
+                             f"got {wrong}. Usual cause: a GRU or LSTM, or keras.layers.RNN around "
+                             "a cell, where this exercise asks for the vanilla SimpleRNN.")
+    if count is not None and len(layers) != count:
+        raise AssertionError(f"{task}: expected {count} recurrent layer(s) (Bidirectional counts "
+                             f"as two), got {len(layers)}.")

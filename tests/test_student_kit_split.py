@@ -1,0 +1,87 @@
+"""The split between the student kit and the instructor's library, checked statically (fast): the
+release notebooks import only the kit and the standard scientific stack, and the kit defines no
+name that an answer cell defines."""
+
+import ast
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.build import COURSE_DIR, assignments
+
+REPO = Path(__file__).resolve().parent.parent
+KIT = REPO / "rnn_course_student"
+ALLOWED_IMPORTS = {"rnn_course_student", "numpy", "keras", "tensorflow", "matplotlib"}
+IDS = assignments(COURSE_DIR)
+
+
+def _code_cells(path):
+    nb = nbformat.read(path, as_version=4)
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def _imported_roots(source):
+    roots = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            roots |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            roots.add((node.module or "").split(".")[0])
+    return roots
+
+
+def defined_names(tree) -> set[str]:
+    """Functions and classes defined anywhere, and names bound at the top level."""
+    names = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                ast.ClassDef))}
+    for node in tree.body:
+        targets = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            targets = [node.target]
+        for target in targets:
+            names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return names
+
+
+def solution_names() -> dict[str, str]:
+    """Every name an answer cell of the instructor's notebooks defines -> its assignment."""
+    found = {}
+    for assignment in IDS:
+        for cell in _code_cells(COURSE_DIR / "source" / assignment / f"{assignment}.ipynb"):
+            if cell.metadata.get("nbgrader", {}).get("solution"):
+                for name in defined_names(ast.parse(cell.source)):
+                    found[name] = assignment
+    return found
+
+
+@pytest.mark.parametrize("assignment", IDS)
+def test_release_imports_only_the_kit_and_the_scientific_stack(assignment):
+    for index, cell in enumerate(_code_cells(COURSE_DIR / "release" / assignment
+                                             / f"{assignment}.ipynb")):
+        roots = _imported_roots(cell.source)
+        assert roots <= ALLOWED_IMPORTS, f"{assignment} cell {index} imports {roots - ALLOWED_IMPORTS}"
+        assert "rnn_tf" not in cell.source, f"{assignment} cell {index} mentions rnn_tf"
+
+
+def test_solution_names_are_found():
+    names = solution_names()
+    # One of each kind, so that an empty result cannot pass the test below.
+    assert {"rnn_forward", "MinimalRNNCell", "clip_by_global_norm", "same_as_pytorch",
+            "build_encoder_decoder", "jacobian_norms"} <= set(names)
+
+
+def test_kit_defines_no_name_that_an_answer_cell_defines():
+    answers = solution_names()
+    for module in sorted(KIT.rglob("*.py")):
+        clash = defined_names(ast.parse(module.read_text())) & set(answers)
+        assert not clash, (f"{module.relative_to(REPO)} defines {sorted(clash)}, answered in "
+                           f"{sorted({answers[n] for n in clash})}")
+
+
+def test_kit_does_not_import_the_instructor_packages():
+    for module in sorted(KIT.rglob("*.py")):
+        roots = _imported_roots(module.read_text())
+        assert not roots & {"rnn_tf", "autograder"}, f"{module.relative_to(REPO)} imports {roots}"
