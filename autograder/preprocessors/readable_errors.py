@@ -37,6 +37,9 @@ WHERE = "Where, in your notebook (most recent call last):"
 _NOTEBOOK_FRAME = re.compile(r"^\s*(Cell In\s*\[|Input In\s*\[)")
 _OTHER_FRAME = re.compile(r"^\s*File\s+\S")
 _HEADER = re.compile(r"^\s*(-{20,}|\S+\s+Traceback \(most recent call last\))\s*$")
+# A SyntaxError names the file IPython compiled the cell as: "(1063758517.py, line 1)" in a
+# kernel, "(<ipython-input-5-426f67482c1b>, line 1)" in a terminal; the line is what helps.
+_IPYTHON_CELL_FILE = re.compile(r"\((?:\d+\.py|<ipython-input-[\w-]+>), (line \d+)\)")
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.~])/(?:[^\s'\"`:,;()\[\]{}<>]+/)+[^\s'\"`:,;()\[\]{}<>]*")
 
 
@@ -81,7 +84,7 @@ def readable_traceback(ename: str, evalue: str, traceback: list[str],
         one line saying how many other frames were left out (if any).
     """
     roots = default_hidden_roots() if hidden_roots is None else hidden_roots
-    message = shorten_paths(evalue, roots)
+    message = _IPYTHON_CELL_FILE.sub(r"(\1)", shorten_paths(evalue, roots))
     first = f"{RED}{ename}{RESET}: {message}" if colour else f"{ename}: {message}"
     frames, hidden = [], 0
     for entry in traceback:
