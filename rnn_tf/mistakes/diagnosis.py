@@ -1,0 +1,279 @@
+"""Naming a student's mistake: run their function, the right one and every catalogued mistake on
+the same inputs, and say which mistake their output is.
+
+An `Exercise` holds the right function (`reference`), the catalogue (`Mistake`s, each a small
+mutant of the reference with a message in words), the inputs on which every mistake shows
+(`cases`), and what to say when none matches. `diagnose` returns None for a right answer and a
+message otherwise; `check` raises that message as an AssertionError, so a hidden test cell fails
+with the student's actual mistake named first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from rnn_tf.mistakes.blame import calls, substituted
+
+
+@dataclasses.dataclass(frozen=True)
+class Mistake:
+    """One mistake students make, as a mutant of the reference.
+
+    Attributes:
+        key: a short identifier (`"sigmoid"`), for tests and reports.
+        message: what the student did, in words and without code; it completes the sentence
+            "<exercise>: your <output> is what you get when ...", e.g. "the tanh derivative is
+            left out".
+        mutant: the reference with that mistake, same signature.
+    """
+
+    key: str
+    message: str
+    mutant: Callable
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """One set of inputs: `make()` returns fresh arguments every call (functions may modify
+    their inputs, or, like a training step, change a model)."""
+
+    label: str
+    make: Callable[[], tuple]
+    rtol: float = 1e-6
+    atol: float = 1e-9
+
+
+@dataclasses.dataclass(frozen=True)
+class Exercise:
+    """A coded exercise and its catalogue of mistakes.
+
+    Attributes:
+        name: the function's name in the notebook (`"rnn_backward"`).
+        outputs: names of the values it returns; one name means it returns a single value.
+        reference: the right function (NumPy, or TF where the exercise is about TF).
+        mistakes: the catalogue.
+        cases: the inputs on which the checks run and every mistake shows.
+        section: where the notebook explains the concept (`"section 2, The whole sequence"`).
+        pointer: the concept to look at when no catalogued mistake matches, in words.
+        graded: the outputs a check grades (default: all); rnn_forward's cache is not graded.
+        uses: names of earlier exercises this one is expected to call, with their exercises:
+            a wrong earlier function is replaced by its reference before this one is judged.
+        observe: turns (arguments, result) into the tuple of outputs to compare; by default the
+            result itself (a train step also shows the weights it left behind).
+        strict_dtype: outputs that must have the reference's dtype (float32 in, float32 out).
+    """
+
+    name: str
+    outputs: tuple[str, ...]
+    reference: Callable
+    mistakes: tuple[Mistake, ...]
+    cases: Callable[[], list[Case]]
+    section: str
+    pointer: str
+    graded: tuple[str, ...] | None = None
+    uses: tuple["Exercise", ...] = ()
+    observe: Callable[[tuple, Any], tuple] | None = None
+    strict_dtype: tuple[str, ...] = ()
+
+    def mistake(self, key: str) -> Mistake:
+        """The catalogued mistake with this key."""
+        return next(m for m in self.mistakes if m.key == key)
+
+
+# --- running a function and comparing what it returned ------------------------------------------
+
+
+@dataclasses.dataclass
+class _Run:
+    """What one function did on one case: its outputs, or the exception it raised."""
+
+    outputs: tuple | None = None
+    error: BaseException | None = None
+    shape_problem: str | None = None  # the result is not the tuple the exercise returns
+
+
+def _run(exercise: Exercise, function: Callable, case: Case, guard=None) -> _Run:
+    args = case.make()
+    try:
+        with (guard() if guard else contextlib.nullcontext()):
+            result = function(*args)
+    except Exception as error:  # a wrong answer may fail in any way; that is information
+        if guard is not None and type(error).__name__ == "ForbiddenCallError":
+            raise
+        return _Run(error=error)
+    if exercise.observe is not None:
+        try:
+            return _Run(outputs=tuple(exercise.observe(args, result)))
+        except (TypeError, ValueError) as error:
+            return _Run(shape_problem=str(error))
+    if len(exercise.outputs) == 1:
+        return _Run(outputs=(result,))
+    if not isinstance(result, (tuple, list)) or len(result) != len(exercise.outputs):
+        return _Run(shape_problem=(
+            f"expected the tuple ({', '.join(exercise.outputs)}), got "
+            f"{type(result).__name__}" + (f" of length {len(result)}" if hasattr(result, "__len__") else "")))
+    return _Run(outputs=tuple(result))
+
+
+# What the reference and the mutants do on a case never changes: computed once per process, since
+# a diagnosis may build and train models (assignments 3 and 4).
+_RUNS: dict[tuple[str, str, str], _Run] = {}
+
+
+def _cached_run(exercise: Exercise, mistake: Mistake | None, case: Case) -> _Run:
+    key = (exercise.name, mistake.key if mistake else "", case.label)
+    if key not in _RUNS:
+        _RUNS[key] = _run(exercise, mistake.mutant if mistake else exercise.reference, case)
+    return _RUNS[key]
+
+
+def _as_arrays(value: Any) -> list | None:
+    """A value as a list of arrays (None entries kept): lists of gradients stay lists."""
+    if isinstance(value, (list, tuple)):
+        return [None if v is None else _array(v) for v in value]
+    return [_array(value)]
+
+
+def _array(value: Any):
+    try:
+        return np.asarray(value)
+    except Exception:  # an object that is no array cannot equal one
+        return value
+
+
+def _difference(got: Any, want: Any, case: Case, strict_dtype: bool) -> str | None:
+    """None when `got` equals `want` within the case's tolerance; otherwise what differs."""
+    got_items, want_items = _as_arrays(got), _as_arrays(want)
+    if len(got_items) != len(want_items):
+        return f"has {len(got_items)} entries, expected {len(want_items)}"
+    for i, (g, w) in enumerate(zip(got_items, want_items)):
+        where = f"entry {i}: " if len(want_items) > 1 else ""
+        if w is None or g is None:
+            if (w is None) != (g is None):
+                return f"{where}expected {'None' if w is None else 'an array'}, got " \
+                       f"{'None' if g is None else 'an array'}"
+            continue
+        if not isinstance(g, np.ndarray) or not np.issubdtype(g.dtype, np.number):
+            return f"{where}expected numbers, got {type(g).__name__}"
+        if g.shape != w.shape:
+            return f"{where}has shape {g.shape}, expected {w.shape}"
+        if strict_dtype and g.dtype != w.dtype:
+            return f"{where}has dtype {g.dtype}, expected {w.dtype} (the input's dtype)"
+        g64, w64 = g.astype(np.float64), w.astype(np.float64)
+        both_nan = np.isnan(g64) & np.isnan(w64)
+        error = np.where(both_nan, 0.0, np.abs(g64 - w64))
+        bad = ~(error <= case.atol + case.rtol * np.abs(w64))
+        if np.any(bad):
+            worst = np.unravel_index(np.argmax(np.where(bad, np.nan_to_num(error, nan=np.inf), -1)), bad.shape)
+            worst = tuple(int(k) for k in worst)
+            return (f"{where}{int(bad.sum())} of {bad.size} values differ; at index {worst} "
+                    f"expected {w64[worst]:.6g}, got {g64[worst]:.6g}")
+    return None
+
+
+def _same(student: _Run, other: _Run, case: Case, positions: Sequence[int],
+          strict_dtype: Sequence[int]) -> bool:
+    """Whether two runs agree on the outputs at `positions`, or both raised (NumPy and Keras
+    word the same shape mistake as different exceptions)."""
+    if student.error is not None or other.error is not None:
+        return student.error is not None and other.error is not None
+    if student.shape_problem or other.shape_problem:
+        return False
+    return all(_difference(student.outputs[p], other.outputs[p], case, p in strict_dtype) is None
+               for p in positions)
+
+
+# --- the diagnosis ---------------------------------------------------------------------------------
+
+
+def diagnose(exercise: Exercise, student: Callable, *, cases: Sequence[Case] | None = None,
+             guard: Callable[[], Any] | None = None) -> str | None:
+    """None if `student` is right on every case; otherwise a message naming the mistake.
+
+    The message is the catalogued mistake whose output equals the student's on every case, or
+    (when the student has several mistakes) the one that explains the first wrong output; when
+    none does, it says which output differs, where and by how much, and points to the concept.
+
+    Args:
+        exercise: the exercise and its catalogue.
+        student: the student's function.
+        cases: inputs to use; by default the exercise's own.
+        guard: a context manager factory run around the student's calls (e.g. a `forbid`);
+            a ForbiddenCallError it raises is passed on, not diagnosed.
+    """
+    own_cases = cases is None  # runs on the exercise's own cases are cached by their labels
+    cases = list(exercise.cases() if own_cases else cases)
+
+    def reference_run(mistake, case):
+        if own_cases:
+            return _cached_run(exercise, mistake, case)
+        return _run(exercise, mistake.mutant if mistake else exercise.reference, case)
+
+    graded = [exercise.outputs.index(n) for n in (exercise.graded or exercise.outputs)]
+    strict = [exercise.outputs.index(n) for n in exercise.strict_dtype]
+    right = [reference_run(None, case) for case in cases]
+    mine = [_run(exercise, student, case, guard) for case in cases]
+
+    first_wrong = None
+    for case, want, got in zip(cases, right, mine):
+        if not _same(got, want, case, graded, strict):
+            first_wrong = (case, want, got)
+            break
+    if first_wrong is None:
+        return None
+
+    runs = {m.key: [reference_run(m, case) for case in cases] for m in exercise.mistakes}
+
+    def explains(mistake: Mistake, positions: Sequence[int]) -> bool:
+        return all(_same(got, theirs, case, positions, strict)
+                   for case, got, theirs in zip(cases, mine, runs[mistake.key]))
+
+    for mistake in exercise.mistakes:  # one mistake explains everything
+        if explains(mistake, graded):
+            return f"{exercise.name}: {mistake.message}."
+    case, want, got = first_wrong
+    if got.error is not None:
+        return (f"{exercise.name} raised {type(got.error).__name__} ({got.error}) for "
+                f"{case.label}. {exercise.pointer} ({exercise.section}).")
+    if got.shape_problem:
+        return f"{exercise.name}: {got.shape_problem}."
+    for position in graded:  # several mistakes: name the one behind the first wrong output
+        difference = _difference(got.outputs[position], want.outputs[position], case,
+                                 position in strict)
+        if difference is None:
+            continue
+        for mistake in exercise.mistakes:
+            if explains(mistake, [position]):
+                return (f"{exercise.name}: {mistake.message}. That is not the only "
+                        "difference: fix it and check again.")
+        return (f"{exercise.name}: {exercise.outputs[position]} is wrong for {case.label}: "
+                f"{difference}. {exercise.pointer} ({exercise.section}).")
+    return None  # unreachable: the first wrong case differs in some graded output
+
+
+def check(exercise: Exercise, student: Callable, *, cases: Sequence[Case] | None = None,
+          guard: Callable[[], Any] | None = None, namespace: dict | None = None) -> None:
+    """Raises AssertionError naming the mistake unless `student` is right on every case.
+
+    Earlier exercises this one calls (`exercise.uses`) are looked up by name in `namespace`
+    (by default the student function's globals); each one that is wrong is replaced by its
+    reference while `student` is judged, so a later function is never blamed for an earlier
+    one. When only the earlier function is wrong, this prints a note saying so and passes.
+    """
+    namespace = namespace if namespace is not None else getattr(student, "__globals__", {})
+    wrong_earlier = {}
+    for earlier in exercise.uses:
+        theirs = namespace.get(earlier.name)
+        if callable(theirs) and calls(student, earlier.name) and diagnose(earlier, theirs) is not None:
+            wrong_earlier[earlier.name] = earlier.reference
+    with substituted(namespace, **wrong_earlier):
+        verdict = diagnose(exercise, student, cases=cases, guard=guard)
+    if verdict is not None:
+        raise AssertionError(verdict)
+    for name in wrong_earlier:
+        print(f"{exercise.name} is right, but it calls your {name}, which fails its own check: "
+              f"fix that first.")

@@ -1,0 +1,303 @@
+"""The mistakes students make in assignment 4 (RNN configurations), for the hidden tests of
+course/source/rnn4_configurations to name.
+
+A builder's mistakes do not show in numbers (the weights are random) but in what the model is:
+its output shape, its read-out, which inputs each output can see, its recurrent layers and its
+size. Each exercise therefore compares a *fingerprint* of the built model (`observe`) with the
+fingerprints of the right builder and of every mutant builder, on the same arguments. Only what
+the notebook's checks require is in a fingerprint, so a differently built but right model
+(another way to give the RNN its input, an extra layer where the size is free) is not blamed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnn_tf.mistakes.diagnosis import Case, Exercise, Mistake
+
+# Read-outs by what their activation does to the probabilities the checks want.
+_ACTIVATIONS = {"softmax": 0.0, "linear": 1.0, "sigmoid": 2.0, "tanh": 3.0, "relu": 4.0}
+
+
+def _layers():
+    import keras
+
+    from rnn_tf.layer import SimpleRNN
+
+    return keras, SimpleRNN
+
+
+def _readout(model) -> float:
+    """The activation of the model's last layer that has one, as a code (5: another one)."""
+    for layer in reversed(model.layers):
+        activation = getattr(layer, "activation", None)
+        if activation is not None:
+            return _ACTIVATIONS.get(getattr(activation, "__name__", ""), 5.0)
+    return 5.0
+
+
+def _recurrent(model) -> tuple[float, float]:
+    """(number of rnn_tf.SimpleRNN layers, number of other recurrent layers), looking inside
+    Bidirectional wrappers and nested models."""
+    from rnn_tf.layer import SimpleRNN
+    from rnn_tf.testing import recurrent_layers
+
+    layers = recurrent_layers(model)
+    ours = sum(isinstance(layer, SimpleRNN) for layer in layers)
+    return float(ours), float(len(layers) - ours)
+
+
+def _probe(model, x):
+    return np.asarray(model(x, training=False))
+
+
+# --- fingerprints -------------------------------------------------------------------------------
+
+
+def _sequence_fingerprint(args, model, *, count_params):
+    """Shape for two lengths, read-out, whether step 0 sees the last input, whether step t sees
+    only steps up to t, recurrent layers and (when the exercise fixes it) the parameter count."""
+    input_dim = args[0]
+    r = np.random.default_rng(0)
+    x = r.normal(size=(3, 9, input_dim)).astype("float32")
+    out = _probe(model, x)
+    shape_short = _probe(model, x[:1, :1]).shape
+    changed_last = x.copy()
+    changed_last[:, -1] += 1.0
+    changed_late = x.copy()
+    changed_late[:, 5:] += 1.0
+    out_last, out_late = _probe(model, changed_last), _probe(model, changed_late)
+    sees_future = float(out.ndim == 3 and not np.allclose(out[:, 0], out_last[:, 0], atol=1e-7))
+    causal = float(out.ndim == 3 and np.allclose(out[:, :5], out_late[:, :5], atol=1e-6))
+    fingerprint = (np.array(out.shape), np.array(shape_short), _readout(model), sees_future, causal,
+                   *_recurrent(model))
+    return fingerprint + ((float(model.count_params()),) if count_params else ())
+
+
+def _many_to_one_fingerprint(args, model):
+    return _sequence_fingerprint(args, model, count_params=True)
+
+
+def _tagger_fingerprint(args, model):
+    return _sequence_fingerprint(args, model, count_params=False)
+
+
+def _bidirectional_fingerprint(args, model):
+    return _sequence_fingerprint(args, model, count_params=True)
+
+
+def _one_to_many_fingerprint(args, model):
+    input_dim = args[0]
+    r = np.random.default_rng(0)
+    vectors = r.normal(size=(2, input_dim)).astype("float32")
+    out = _probe(model, vectors)
+    varies = float(out.ndim >= 2 and not np.allclose(out[0], out[1], atol=1e-6))
+    return (np.array(out.shape), _readout(model), varies, *_recurrent(model))
+
+
+def _encoder_decoder_fingerprint(args, model):
+    input_dim, decoder_vocab = args[0], args[1]
+    r = np.random.default_rng(0)
+    source_a, source_b = (r.normal(size=(2, 4, input_dim)).astype("float32") for _ in range(2))
+    previous = r.normal(size=(2, 3, decoder_vocab)).astype("float32")
+    other_previous = previous.copy()
+    other_previous[:, 0] += 1.0
+    out = _probe(model, [source_a, previous])
+    shape_long = _probe(model, [source_a[:, :1], np.zeros((2, 6, decoder_vocab), "float32")]).shape
+    uses_source = float(not np.allclose(out[:, 0], _probe(model, [source_b, previous])[:, 0], atol=1e-7))
+    uses_previous = float(not np.allclose(out, _probe(model, [source_a, other_previous]), atol=1e-7))
+    return (np.array(out.shape), np.array(shape_long), _readout(model), uses_source, uses_previous,
+            *_recurrent(model))
+
+
+_FINGERPRINT = ("output shape", "output shape for one short sequence", "read-out",
+                "whether step 0 sees the last input", "whether each step sees only the past",
+                "rnn_tf.SimpleRNN layers", "other recurrent layers")
+
+
+# --- the right builders, and their mutants --------------------------------------------------------
+
+
+def many_to_one(input_dim, num_classes, units=16, *, sequences=False, activation="softmax",
+                keras_layer=False, fixed_units=None):
+    keras, SimpleRNN = _layers()
+    layer = keras.layers.SimpleRNN if keras_layer else SimpleRNN
+    inputs = keras.Input((None, input_dim))  # (B, T, D)
+    states = layer(fixed_units or units, return_sequences=sequences)(inputs)  # (B, H)
+    return keras.Model(inputs, keras.layers.Dense(num_classes, activation=activation)(states))
+
+
+def one_to_many(input_dim, seq_len, output_dim=1, units=16, *, activation=None, fixed_len=None,
+                sequences=True, keras_layer=False):
+    keras, SimpleRNN = _layers()
+    layer = keras.layers.SimpleRNN if keras_layer else SimpleRNN
+    vector = keras.Input((input_dim,))  # (B, D)
+    repeated = keras.layers.RepeatVector(fixed_len or seq_len)(vector)  # (B, T, D)
+    states = layer(units, return_sequences=sequences)(repeated)  # (B, T, H)
+    return keras.Model(vector, keras.layers.Dense(output_dim, activation=activation)(states))
+
+
+def many_to_many(input_dim, num_classes, units=16, *, bidirectional=False, go_backwards=False,
+                 sequences=True, activation="softmax", keras_layer=False):
+    keras, SimpleRNN = _layers()
+    layer = keras.layers.SimpleRNN if keras_layer else SimpleRNN
+    inputs = keras.Input((None, input_dim))
+    rnn = layer(units, return_sequences=sequences, go_backwards=go_backwards)
+    states = (keras.layers.Bidirectional(rnn) if bidirectional else rnn)(inputs)
+    return keras.Model(inputs, keras.layers.Dense(num_classes, activation=activation)(states))
+
+
+def bidirectional_tagger(input_dim, num_classes, units=16, *, wrapped=True, merge_mode="concat",
+                         sequences=True, activation="softmax", keras_layer=False):
+    keras, SimpleRNN = _layers()
+    layer = keras.layers.SimpleRNN if keras_layer else SimpleRNN
+    inputs = keras.Input((None, input_dim))
+    rnn = layer(units, return_sequences=sequences)
+    states = (keras.layers.Bidirectional(rnn, merge_mode=merge_mode) if wrapped else rnn)(inputs)
+    return keras.Model(inputs, keras.layers.Dense(num_classes, activation=activation)(states))
+
+
+def encoder_decoder(input_dim, decoder_vocab, num_classes, units=32, *, pass_context=True,
+                    read_previous=True, sequences=True, activation="softmax", keras_layer=False):
+    keras, SimpleRNN = _layers()
+    layer = keras.layers.SimpleRNN if keras_layer else SimpleRNN
+    source = keras.Input((None, input_dim))  # (B, T_in, D)
+    context = layer(units)(source)  # (B, H)
+    previous = keras.Input((None, decoder_vocab))  # (B, T_out, V)
+    decoder_in = previous if read_previous else keras.layers.Lambda(lambda p: p * 0.0)(previous)
+    decoder = layer(units, return_sequences=sequences)
+    states = decoder(decoder_in, initial_state=context) if pass_context else decoder(decoder_in)
+    return keras.Model([source, previous], keras.layers.Dense(num_classes, activation=activation)(states))
+
+
+def _builder(build, **knobs):
+    def mutant(*args):
+        return build(*args, **knobs)
+    return mutant
+
+
+def _cases(*argument_sets):
+    return lambda: [Case(", ".join(f"{a}" for a in args), lambda args=args: args, rtol=0, atol=0)
+                    for args in argument_sets]
+
+
+BUILD_MANY_TO_ONE = Exercise(
+    name="build_many_to_one",
+    outputs=_FINGERPRINT + ("parameter count",),
+    reference=many_to_one,
+    observe=_many_to_one_fingerprint,
+    cases=_cases((8, 2, 16), (3, 4, 5)),
+    section="section 2, Many-to-one",
+    pointer="Compare your model with the description of Exercise 2, layer by layer",
+    mistakes=(
+        Mistake("returns_sequences", "your model answers at every step; a many-to-one model reads "
+                "out once, from the last state only", _builder(many_to_one, sequences=True)),
+        Mistake("no_softmax", "your model's read-out has no softmax, so it does not give "
+                "probabilities", _builder(many_to_one, activation=None)),
+        Mistake("sigmoid_readout", "your model's read-out is a sigmoid: its outputs do not add up "
+                "to 1 over the classes, as a softmax's do", _builder(many_to_one, activation="sigmoid")),
+        Mistake("keras_layer", "your model uses keras.layers.SimpleRNN; this exercise asks for "
+                "rnn_tf.SimpleRNN", _builder(many_to_one, keras_layer=True)),
+        Mistake("fixed_units", "your model ignores the `units` argument (its size is fixed)",
+                _builder(many_to_one, fixed_units=16)),
+    ),
+)
+
+BUILD_ONE_TO_MANY = Exercise(
+    name="build_one_to_many",
+    outputs=("output shape", "read-out", "whether different vectors give different sequences",
+             "rnn_tf.SimpleRNN layers", "other recurrent layers"),
+    reference=one_to_many,
+    observe=_one_to_many_fingerprint,
+    cases=_cases((3, 15, 1, 16), (2, 4, 2, 5)),
+    section="section 3, One-to-many",
+    pointer="Compare your model with the description of Exercise 3: what the RNN reads at each "
+            "step, and what reads out from every state",
+    mistakes=(
+        Mistake("softmax_readout", "your read-out is a softmax; the targets are real numbers "
+                "between -1 and 1 and need a linear read-out", _builder(one_to_many, activation="softmax")),
+        Mistake("tanh_readout", "your read-out squashes with tanh; the targets need a linear "
+                "read-out", _builder(one_to_many, activation="tanh")),
+        Mistake("fixed_length", "your sequence has a fixed length instead of `seq_len` steps",
+                _builder(one_to_many, fixed_len=15)),
+        Mistake("last_state_only", "your model reads out only the last state; one-to-many writes "
+                "an output at every step", _builder(one_to_many, sequences=False)),
+        Mistake("keras_layer", "your model uses keras.layers.SimpleRNN; this exercise asks for "
+                "rnn_tf.SimpleRNN", _builder(one_to_many, keras_layer=True)),
+    ),
+)
+
+BUILD_MANY_TO_MANY = Exercise(
+    name="build_many_to_many",
+    outputs=_FINGERPRINT,
+    reference=many_to_many,
+    observe=_tagger_fingerprint,
+    cases=_cases((4, 4, 16), (2, 3, 5)),
+    section="section 4, Many-to-many (synced)",
+    pointer="Compare your model with the description of Exercise 4: one output per step, seeing "
+            "only the steps so far",
+    mistakes=(
+        Mistake("bidirectional", "your model looks ahead with a bidirectional layer; a synced "
+                "many-to-many model sees only the past", _builder(many_to_many, bidirectional=True)),
+        Mistake("go_backwards", "your RNN reads the sequence backwards, so early outputs see later "
+                "inputs", _builder(many_to_many, go_backwards=True)),
+        Mistake("last_state_only", "your model answers once, from the last state; it must tag "
+                "every step", _builder(many_to_many, sequences=False)),
+        Mistake("no_softmax", "your model's read-out has no softmax, so it does not give "
+                "probabilities", _builder(many_to_many, activation=None)),
+        Mistake("keras_layer", "your model uses keras.layers.SimpleRNN; this exercise asks for "
+                "rnn_tf.SimpleRNN", _builder(many_to_many, keras_layer=True)),
+    ),
+)
+
+BUILD_BIDIRECTIONAL_TAGGER = Exercise(
+    name="build_bidirectional_tagger",
+    outputs=_FINGERPRINT + ("parameter count",),
+    reference=bidirectional_tagger,
+    observe=_bidirectional_fingerprint,
+    cases=_cases((4, 4, 16), (2, 3, 5)),
+    section="section 5, Bidirectional",
+    pointer="Compare your model with the description of Exercise 5 and section 5's picture of the "
+            "two directions",
+    mistakes=(
+        Mistake("not_bidirectional", "your tagger runs in one direction only, so the output at "
+                "a step cannot see the inputs after it", _builder(bidirectional_tagger, wrapped=False)),
+        Mistake("merge_sum", "your tagger adds the two directions' states; they are concatenated, "
+                "so each step reads both in full", _builder(bidirectional_tagger, merge_mode="sum")),
+        Mistake("last_state_only", "your tagger answers once per sequence; it must tag every step",
+                _builder(bidirectional_tagger, sequences=False)),
+        Mistake("no_softmax", "your tagger's read-out has no softmax, so it does not give "
+                "probabilities", _builder(bidirectional_tagger, activation=None)),
+        Mistake("keras_layer", "your tagger uses keras.layers.SimpleRNN; this exercise asks for "
+                "rnn_tf.SimpleRNN", _builder(bidirectional_tagger, keras_layer=True)),
+    ),
+)
+
+BUILD_ENCODER_DECODER = Exercise(
+    name="build_encoder_decoder",
+    outputs=("output shape", "output shape for a one-step source and six decoder steps",
+             "read-out", "whether the output depends on the source",
+             "whether the output depends on the previous tokens", "rnn_tf.SimpleRNN layers",
+             "other recurrent layers"),
+    reference=encoder_decoder,
+    observe=_encoder_decoder_fingerprint,
+    cases=_cases((11, 12, 11, 32), (3, 4, 3, 5)),
+    section="section 6, Encoder-decoder",
+    pointer="Compare your model with the description of Exercise 6: what the decoder starts from, "
+            "what it reads, and what it writes at each step",
+    mistakes=(
+        Mistake("no_context", "your decoder does not start from the encoder's last state, so its "
+                "output cannot depend on the source", _builder(encoder_decoder, pass_context=False)),
+        Mistake("ignores_previous_tokens", "your decoder does not read the previous tokens",
+                _builder(encoder_decoder, read_previous=False)),
+        Mistake("last_state_only", "your decoder answers once; it must write one output per "
+                "decoder step", _builder(encoder_decoder, sequences=False)),
+        Mistake("no_softmax", "your read-out has no softmax, so it does not give probabilities",
+                _builder(encoder_decoder, activation=None)),
+        Mistake("keras_layer", "your model uses keras.layers.SimpleRNN; this exercise asks for "
+                "rnn_tf.SimpleRNN", _builder(encoder_decoder, keras_layer=True)),
+    ),
+)
+
+EXERCISES = (BUILD_MANY_TO_ONE, BUILD_ONE_TO_MANY, BUILD_MANY_TO_MANY, BUILD_BIDIRECTIONAL_TAGGER,
+             BUILD_ENCODER_DECODER)
