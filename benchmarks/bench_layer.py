@@ -38,9 +38,9 @@ import subprocess
 import sys
 import time
 
-# Quiet TensorFlow (it writes to stderr on import otherwise); set before TensorFlow is imported.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+from rnn_course_student.environment import quiet_tensorflow
+
+quiet_tensorflow()  # TensorFlow writes to stderr on import otherwise; set before it is imported
 
 SHAPES = [(8, 20, 32, 64), (64, 100, 32, 64), (64, 100, 128, 256), (32, 500, 32, 64),
           (256, 50, 64, 128)]
