@@ -38,22 +38,20 @@ def _venv_on_path() -> None:
 
 def assignments(course_dir: Path = COURSE_DIR) -> list[str]:
     """Assignment ids: the folders `source/<id>/` that hold a notebook `<id>.ipynb`."""
-    source = Path(course_dir) / "source"
-    return sorted(p.name for p in source.iterdir() if (p / f"{p.name}.ipynb").is_file())
+    from .course import Course
+
+    return Course(str(course_dir)).assignments
 
 
 def nbgrader_api(course_dir: Path):
     """An NbGraderAPI for `course_dir`, configured by its own nbgrader_config.py."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
-    from traitlets.config import Config
-    from traitlets.config.loader import PyFileConfigLoader
+
+    from .course import load_config
 
     _venv_on_path()
-    config = Config()
-    if (Path(course_dir) / "nbgrader_config.py").is_file():
-        config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config())
-    config.CourseDirectory.root = str(Path(course_dir).resolve())
+    config = load_config(str(course_dir))
     # The exchange is for distributing to a JupyterHub; building never touches it.
     config.Exchange.root = str(Path(tempfile.gettempdir()) / "rnn-course-exchange")
     coursedir = CourseDirectory(config=config)
@@ -77,7 +75,8 @@ def build_release(course_dir: Path = COURSE_DIR, ids: list[str] | None = None) -
                 f"nbgrader generate_assignment {assignment} failed:\n"
                 f"{result.get('log', '')}\n{result.get('error', '')}"
             )
-        written.append(course_dir / "release" / assignment / f"{assignment}.ipynb")
+        written.append(Path(api.coursedir.format_path(api.coursedir.release_directory, ".",
+                                                      assignment)) / f"{assignment}.ipynb")
     return written
 
 

@@ -1,109 +1,96 @@
-"""Feedback HTML per student and assignment: scores, the grader's reasons, no hidden tests.
+"""Feedback HTML per student and assignment: nbgrader's GenerateFeedback, without hidden tests.
 
-Built with nbgrader's own pieces (ClearHiddenTests, GetGrades, the ``feedback`` HTML template),
-plus one step nbgrader lacks: an error's traceback quotes the source lines it passed through, so
-a failing hidden test would print itself; every traceback frame that quotes a hidden line is
-replaced by a placeholder (frames in the student's own code and in libraries stay).
+nbgrader's converter renders each autograded notebook with its scores; rnn-grade runs it with
+two more steps in front of its preprocessor list (the hidden tests leave the cells and the
+tracebacks) and with a template that extends nbgrader's ``feedback`` template by rnn-grade's
+verdict (status and reasons, from the autograded notebook's metadata). A submission that could
+not be graded has no autograded notebook, so nbgrader has nothing to render: a short page written
+here says why.
 """
 
 import html
 import os
-import re
+from pathlib import Path
 
-import nbformat
-from jupyter_core.paths import jupyter_config_dir
-from nbconvert import HTMLExporter
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.converters import GenerateFeedback
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbgrader.utils import capture_log, temp_attrs
+from traitlets import List
 from traitlets.config import Config
 
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-BEGIN, END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
-HIDDEN_FRAME = "----> [a line of a hidden test: not shown]"
+from .preprocessors.scrub import ScrubHiddenTracebacks
+
+TEMPLATES = str(Path(__file__).resolve().parent / "templates")
+TEMPLATE = "rnn_grade_feedback"  # extends nbgrader's "feedback"
+FEEDBACK_PREPROCESSORS = [
+    ScrubHiddenTracebacks,  # first: it reads the hidden-test lines that the next step removes
+    ClearHiddenTests,  # nbgrader's own: the hidden blocks leave the test cells
+    GetGrades,  # nbgrader's default list from here on: scores from the gradebook
+    CSSHTMLHeaderPreprocessor,
+]
 
 
-def hidden_lines(nb) -> set[str]:
-    """Every non-trivial source line inside a hidden-test block of the notebook."""
-    lines, inside = set(), False
-    for cell in nb.cells:
-        for line in cell.source.splitlines():
-            if BEGIN in line:
-                inside = True
-            elif END in line:
-                inside = False
-            elif inside and len(line.strip()) > 3:
-                lines.add(line.strip())
-    return lines
+class CourseFeedback(GenerateFeedback):
+    """nbgrader's GenerateFeedback with the hidden tests removed and the course's template."""
+
+    preprocessors = List(FEEDBACK_PREPROCESSORS).tag(config=True)
+
+    def __init__(self, coursedir=None, **kwargs):
+        super().__init__(coursedir=coursedir, **kwargs)
+        c = Config()
+        c.HTMLExporter.template_name = TEMPLATE
+        # nbgrader's __init__ has just put its own template folder here; ours goes beside it,
+        # and that folder is searched as well, so ours can extend 'feedback/index.html.j2'.
+        nbgrader_templates = list(self.config.HTMLExporter.get("extra_template_basedirs", []))
+        c.HTMLExporter.extra_template_basedirs = [*nbgrader_templates, TEMPLATES]
+        c.HTMLExporter.extra_template_paths = [
+            *self.config.HTMLExporter.get("extra_template_paths", []), *nbgrader_templates]
+        # A student's own cell that quotes the hidden-test markers must not stop the feedback.
+        c.ClearHiddenTests.enforce_metadata = False
+        self.update_config(c)
 
 
-def _scrub_frame(frame: str, secret: set[str]) -> str:
-    """Drops the quoted source lines of a traceback frame that belong to hidden tests."""
-    kept = []
-    for line in frame.split("\n"):
-        plain = ANSI.sub("", line)
-        if any(s in plain for s in secret) or BEGIN in plain or END in plain:
-            if "---->" in plain or "-->" in plain:
-                kept.append(HIDDEN_FRAME)  # the failing line itself is hidden
+def generate(course, assignment: str, student: str = "*") -> None:
+    """Runs CourseFeedback on ``autograded/<student>/<assignment>/`` (``*``: every student).
+
+    Raises:
+        RuntimeError: nbgrader could not render it; the message carries its log.
+    """
+    from .build import nbgrader_api
+
+    api = nbgrader_api(course.root)
+    with temp_attrs(api.coursedir, assignment_id=assignment, student_id=student):
+        app = CourseFeedback(coursedir=api.coursedir, parent=api)
+        app.force = True
+        outcome = capture_log(app)
+    if not outcome["success"]:
+        raise RuntimeError(f"nbgrader generate_feedback {assignment} for {student} failed:\n"
+                           f"{outcome.get('log', '')}\n{outcome.get('error', '')}")
+
+
+def write_feedback(course, results: list[dict]) -> list[str]:
+    """Writes ``<feedback>/<student>/<assignment>/<assignment>.html`` for each result (as saved
+    in the results file); returns their paths."""
+    paths = []
+    for r in results:
+        student, assignment = r["student"], r["assignment"]
+        path = course.feedback_path(student, assignment)
+        autograded = r.get("autograded")
+        if autograded and os.path.exists(autograded):
+            generate(course, assignment, student)
         else:
-            kept.append(line)
-    return "\n".join(kept)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as f:
+                f.write(_not_graded_page(r))
+        paths.append(path)
+    return paths
 
 
-def scrub_tracebacks(nb, secret: set[str]) -> None:
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "error":
-                out["traceback"] = [_scrub_frame(f, secret) for f in out.get("traceback", [])]
-                if any(s in out.get("evalue", "") for s in secret):
-                    out["evalue"] = "(message hidden: it quotes a hidden test)"
-            elif out.get("output_type") == "stream" and (
-                    BEGIN in out.get("text", "") or any(s in out.get("text", "") for s in secret)):
-                out["text"] = "(output hidden: it quotes a hidden test)\n"
-
-
-def _exporter() -> HTMLExporter:
-    import nbgrader
-
-    base = os.path.dirname(nbgrader.__file__)
-    c = Config()
-    c.HTMLExporter.template_name = "feedback"
-    c.HTMLExporter.extra_template_basedirs = [
-        os.path.join(base, "server_extensions", "formgrader", "templates")]
-    c.HTMLExporter.extra_template_paths = [os.path.join(
-        base, "server_extensions", "formgrader", "static", "node_modules", "bootstrap", "dist",
-        "css")]
-    return HTMLExporter(config=c)
-
-
-def write_feedback(course, result: dict) -> str | None:
-    """Writes ``<course>/feedback/<student>/<assignment>/<assignment>.html``; returns its path."""
-    student, assignment = result["student"], result["assignment"]
-    path = course.feedback_path(student, assignment)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    summary = (f"<div style='border:2px solid #888;padding:8px;margin:8px'>"
-               f"<h3>{html.escape(assignment)}: {html.escape(result['status'])}</h3>"
-               f"<p>Score: {result['score'] if result['score'] is not None else '-'}"
-               f" / {result['max_score'] if result['max_score'] is not None else '-'}</p><ul>"
-               + "".join(f"<li>{html.escape(r)}</li>" for r in result["reasons"])
-               + "</ul></div>")
-    autograded = result.get("autograded")
-    if not autograded or not os.path.exists(autograded):
-        with open(path, "w") as f:
-            f.write(f"<html><body><h2>{html.escape(student)}</h2>{summary}"
-                    "<p>This submission could not be graded.</p></body></html>")
-        return path
-    nb = nbformat.read(autograded, as_version=4)
-    secret = hidden_lines(nb)
-    resources = {"nbgrader": {"db_url": course.db_url, "assignment": assignment,
-                              "notebook": assignment, "student": student}}
-    nb, resources = ClearHiddenTests(enforce_metadata=False).preprocess(nb, resources)
-    scrub_tracebacks(nb, secret)
-    nb, resources = GetGrades().preprocess(nb, resources)
-    resources["config_dir"] = jupyter_config_dir()  # where nbconvert looks for custom.css
-    nb, resources = CSSHTMLHeaderPreprocessor().preprocess(nb, resources)
-    body, _ = _exporter().from_notebook_node(nb, resources=resources)
-    body, n = re.subn(r"(<body[^>]*>)", lambda m: m.group(1) + summary, body, count=1)
-    body = body if n else summary + body
-    with open(path, "w") as f:
-        f.write(body)
-    return path
+def _not_graded_page(r: dict) -> str:
+    reasons = "".join(f"<li>{html.escape(x)}</li>" for x in r["reasons"])
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>"
+            f"{html.escape(r['assignment'])}</title></head><body>"
+            f"<h2>{html.escape(r['student'])}: {html.escape(r['assignment'])}</h2>"
+            f"<h3>{html.escape(r['status'])}</h3><ul>{reasons}</ul>"
+            "<p>This submission could not be graded.</p></body></html>")

@@ -32,6 +32,7 @@ from .submissions import Submission, find
 from .task import Findings, Graded, GradingTask, SourceCell
 
 GRADED, FLAGGED, FAILED = "graded", "flagged", "failed-to-grade"
+VERDICT_KEY = "rnn_grade"  # notebook metadata: status and reasons (read by the feedback template)
 
 
 @dataclass
@@ -125,9 +126,6 @@ def record(course: Course, task: GradingTask, graded: Graded) -> Result:
     resources = {**_resources(course, task.student, task.assignment), "findings": findings}
     nb = nbformat.reads(graded.notebook, as_version=4)
     nb, resources = run_steps(RECORD_PREPROCESSORS, nb, resources)
-    result.autograded = course.autograded_path(task.student, task.assignment)
-    os.makedirs(os.path.dirname(result.autograded), exist_ok=True)
-    nbformat.write(nb, result.autograded)
 
     with Gradebook(course.db_url) as gb:
         sub = gb.find_submission_notebook(task.assignment, task.assignment, task.student)
@@ -141,6 +139,11 @@ def record(course: Course, task: GradingTask, graded: Graded) -> Result:
     flagged = (findings.cheated or run.sandbox or run.died or findings.repairs or notes
                or findings.scan)
     result.status = FLAGGED if flagged else GRADED
+    # The verdict travels with the notebook: the feedback template shows it.
+    nb.metadata[VERDICT_KEY] = {"status": result.status, "reasons": result.reasons}
+    result.autograded = course.autograded_path(task.student, task.assignment)
+    os.makedirs(os.path.dirname(result.autograded), exist_ok=True)
+    nbformat.write(nb, result.autograded)
     return result
 
 

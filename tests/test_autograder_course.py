@@ -16,7 +16,8 @@ import pytest
 import sample_class as samples
 
 from autograder.course import Course
-from autograder.feedback import hidden_lines, write_feedback
+from autograder.feedback import write_feedback
+from autograder.preprocessors.scrub import hidden_lines
 from autograder.grade import FLAGGED, GRADED, autograde
 from autograder.limits import Limits
 
@@ -71,7 +72,7 @@ def test_feedback_quotes_no_hidden_test(graded):
     for r in results.values():
         from dataclasses import asdict
 
-        page = Path(write_feedback(course, asdict(r))).read_text()
+        page = Path(write_feedback(course, [asdict(r)])[0]).read_text()
         text = html.unescape(re.sub(r"<[^>]+>", "", page))
         own = "\n".join(c.source for c in nbformat.read(
             str(where / "class" / f"{r.student}_{ASSIGNMENT}.ipynb"), 4).cells)  # their code

@@ -37,7 +37,7 @@ def grade_class(course, submissions: str, args, feedback: bool, **engine):
     print(f"\n{len(results)} notebooks graded in {time.monotonic() - started:.0f} s "
           f"with {args.jobs or os.cpu_count()} workers; grade table: {csv_path}")
     if feedback:
-        paths = [write_feedback(course, asdict(r)) for r in results]
+        paths = write_feedback(course, [asdict(r) for r in results])
         where = os.path.join(course.root, course.coursedir.feedback_directory)
         print(f"feedback (HTML, one per student and assignment): {where}/<student>/<assignment>/"
               f" ({len(paths)} files)")

@@ -21,7 +21,10 @@ def run(args) -> int:
     if not results:
         print("nothing graded yet: run `rnn-grade autograde SUBMISSIONS` first", file=sys.stderr)
         return 1
-    for r in results:
-        if args.student in (None, r["student"]):
-            print(write_feedback(course, r))
+    chosen = [r for r in results if args.student in (None, r["student"])]
+    if not chosen:
+        print(f"no graded submission of student {args.student!r}", file=sys.stderr)
+        return 1
+    for path in write_feedback(course, chosen):
+        print(path)
     return 0
