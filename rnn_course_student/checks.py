@@ -6,15 +6,19 @@ came back, and the mistake that usually causes it.
     assert_shape(h, (B, T, H), name="h", hint="h holds h_1 ... h_T, one (B, H) state per step.")
     assert_close(h, h_keras, name="h", reference="keras.layers.SimpleRNN",
                  hint="feed each new state back in as h_prev for the next step.")
+
+A check of an exercise that calls an earlier one (rnn_forward calls rnn_step_forward) goes through
+`check_blaming_earlier`, so that a wrong earlier function is not blamed on the later one.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import inspect
 import sys
 import textwrap
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -195,3 +199,68 @@ def assert_uses_simple_rnn(model, task: str, count: int | None = None) -> None:
     if count is not None and len(layers) != count:
         raise AssertionError(f"{task}: expected {count} recurrent layer(s) (Bidirectional counts "
                              f"as two), got {len(layers)}.")
+
+
+# --- blame in the right place -----------------------------------------------------------------------
+# A later exercise that calls an earlier one is judged again with a trusted version of the earlier
+# one put in (by name, in the notebook's globals), so that it keeps its points when only the
+# earlier function is wrong.
+
+_MISSING = object()
+
+
+@contextlib.contextmanager
+def substituted(namespace: dict, **replacements: Callable) -> Iterator[None]:
+    """Inside the block, each name in `namespace` is bound to its replacement; restored after,
+    whatever happens inside (a notebook's globals must not keep a grader's function)."""
+    saved = {name: namespace.get(name, _MISSING) for name in replacements}
+    try:
+        namespace.update(replacements)
+        yield
+    finally:
+        for name, old in saved.items():
+            if old is _MISSING:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = old
+
+
+def calls(function: Callable, name: str) -> bool:
+    """Whether `function`'s code (or a function or class body defined inside it) refers to the
+    global `name`."""
+    stack = [getattr(function, "__code__", None)]
+    while stack:
+        code = stack.pop()
+        if code is None:
+            continue
+        if name in code.co_names:
+            return True
+        stack.extend(c for c in code.co_consts if hasattr(c, "co_names"))
+    return False
+
+
+def check_blaming_earlier(run_checks: Callable[[], None], later: Callable,
+                          **trusted_earlier: Callable) -> None:
+    """Runs `run_checks()`; when it fails, judges `later` again with the earlier functions it
+    calls replaced by `trusted_earlier` (by name, in `later`'s globals).
+
+    Passes with a printed note when `later` is right with the trusted earlier functions, and
+    raises the failure of that second run otherwise (the later function's own mistake).
+    """
+    try:
+        run_checks()
+        return
+    except AssertionError:
+        if not trusted_earlier:
+            raise
+    namespace = getattr(later, "__globals__", {})
+    called = {name for name in trusted_earlier if calls(later, name)}
+    if not called:
+        run_checks()  # raises the same failure again: no earlier function is involved
+        return
+    with substituted(namespace, **{name: trusted_earlier[name] for name in called}):
+        run_checks()  # a failure here is the later function's own
+    later_name = getattr(later, "__name__", "this function")
+    for name in sorted(called):
+        print(f"{later_name} is right, but it calls your {name}, which fails its own check: "
+              "fix that first.")

@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from rnn_tf.mistakes.blame import calls, substituted
+from rnn_course_student.checks import calls, substituted
 
 
 @dataclasses.dataclass(frozen=True)

@@ -22,9 +22,7 @@ _ACTIVATIONS = {"softmax": 0.0, "linear": 1.0, "sigmoid": 2.0, "tanh": 3.0, "rel
 def _layers():
     import keras
 
-    from rnn_tf.layer import SimpleRNN
-
-    return keras, SimpleRNN
+    return keras, keras.layers.SimpleRNN
 
 
 def _readout(model) -> float:
@@ -37,14 +35,13 @@ def _readout(model) -> float:
 
 
 def _recurrent(model) -> tuple[float, float]:
-    """(number of rnn_tf.SimpleRNN layers, number of other recurrent layers), looking inside
+    """(number of SimpleRNN layers, number of other recurrent layers), looking inside
     Bidirectional wrappers and nested models."""
-    from rnn_tf.layer import SimpleRNN
-    from rnn_tf.testing import recurrent_layers
+    from rnn_course_student.checks import _simple_rnn_classes, recurrent_layers
 
     layers = recurrent_layers(model)
-    ours = sum(isinstance(layer, SimpleRNN) for layer in layers)
-    return float(ours), float(len(layers) - ours)
+    simple = sum(isinstance(layer, _simple_rnn_classes()) for layer in layers)
+    return float(simple), float(len(layers) - simple)
 
 
 def _probe(model, x):
@@ -112,25 +109,25 @@ def _encoder_decoder_fingerprint(args, model):
 
 _FINGERPRINT = ("output shape", "output shape for one short sequence", "read-out",
                 "whether step 0 sees the last input", "whether each step sees only the past",
-                "rnn_tf.SimpleRNN layers", "other recurrent layers")
+                "SimpleRNN layers", "other recurrent layers")
 
 
 # --- the right builders, and their mutants --------------------------------------------------------
 
 
 def many_to_one(input_dim, num_classes, units=16, *, sequences=False, activation="softmax",
-                keras_layer=False, fixed_units=None):
+                gru=False, fixed_units=None):
     keras, SimpleRNN = _layers()
-    layer = keras.layers.SimpleRNN if keras_layer else SimpleRNN
+    layer = keras.layers.GRU if gru else SimpleRNN
     inputs = keras.Input((None, input_dim))  # (B, T, D)
     states = layer(fixed_units or units, return_sequences=sequences)(inputs)  # (B, H)
     return keras.Model(inputs, keras.layers.Dense(num_classes, activation=activation)(states))
 
 
 def one_to_many(input_dim, seq_len, output_dim=1, units=16, *, activation=None, fixed_len=None,
-                sequences=True, keras_layer=False):
+                sequences=True, gru=False):
     keras, SimpleRNN = _layers()
-    layer = keras.layers.SimpleRNN if keras_layer else SimpleRNN
+    layer = keras.layers.GRU if gru else SimpleRNN
     vector = keras.Input((input_dim,))  # (B, D)
     repeated = keras.layers.RepeatVector(fixed_len or seq_len)(vector)  # (B, T, D)
     states = layer(units, return_sequences=sequences)(repeated)  # (B, T, H)
@@ -138,9 +135,9 @@ def one_to_many(input_dim, seq_len, output_dim=1, units=16, *, activation=None, 
 
 
 def many_to_many(input_dim, num_classes, units=16, *, bidirectional=False, go_backwards=False,
-                 sequences=True, activation="softmax", keras_layer=False):
+                 sequences=True, activation="softmax", gru=False):
     keras, SimpleRNN = _layers()
-    layer = keras.layers.SimpleRNN if keras_layer else SimpleRNN
+    layer = keras.layers.GRU if gru else SimpleRNN
     inputs = keras.Input((None, input_dim))
     rnn = layer(units, return_sequences=sequences, go_backwards=go_backwards)
     states = (keras.layers.Bidirectional(rnn) if bidirectional else rnn)(inputs)
@@ -148,9 +145,9 @@ def many_to_many(input_dim, num_classes, units=16, *, bidirectional=False, go_ba
 
 
 def bidirectional_tagger(input_dim, num_classes, units=16, *, wrapped=True, merge_mode="concat",
-                         sequences=True, activation="softmax", keras_layer=False):
+                         sequences=True, activation="softmax", gru=False):
     keras, SimpleRNN = _layers()
-    layer = keras.layers.SimpleRNN if keras_layer else SimpleRNN
+    layer = keras.layers.GRU if gru else SimpleRNN
     inputs = keras.Input((None, input_dim))
     rnn = layer(units, return_sequences=sequences)
     states = (keras.layers.Bidirectional(rnn, merge_mode=merge_mode) if wrapped else rnn)(inputs)
@@ -158,9 +155,9 @@ def bidirectional_tagger(input_dim, num_classes, units=16, *, wrapped=True, merg
 
 
 def encoder_decoder(input_dim, decoder_vocab, num_classes, units=32, *, pass_context=True,
-                    read_previous=True, sequences=True, activation="softmax", keras_layer=False):
+                    read_previous=True, sequences=True, activation="softmax", gru=False):
     keras, SimpleRNN = _layers()
-    layer = keras.layers.SimpleRNN if keras_layer else SimpleRNN
+    layer = keras.layers.GRU if gru else SimpleRNN
     source = keras.Input((None, input_dim))  # (B, T_in, D)
     context = layer(units)(source)  # (B, H)
     previous = keras.Input((None, decoder_vocab))  # (B, T_out, V)
@@ -196,8 +193,8 @@ BUILD_MANY_TO_ONE = Exercise(
                 "probabilities", _builder(many_to_one, activation=None)),
         Mistake("sigmoid_readout", "your model's read-out is a sigmoid: its outputs do not add up "
                 "to 1 over the classes, as a softmax's do", _builder(many_to_one, activation="sigmoid")),
-        Mistake("keras_layer", "your model uses keras.layers.SimpleRNN; this exercise asks for "
-                "rnn_tf.SimpleRNN", _builder(many_to_one, keras_layer=True)),
+        Mistake("gru", "your model uses a GRU; this exercise is about the vanilla "
+                "SimpleRNN", _builder(many_to_one, gru=True)),
         Mistake("fixed_units", "your model ignores the `units` argument (its size is fixed)",
                 _builder(many_to_one, fixed_units=16)),
     ),
@@ -206,7 +203,7 @@ BUILD_MANY_TO_ONE = Exercise(
 BUILD_ONE_TO_MANY = Exercise(
     name="build_one_to_many",
     outputs=("output shape", "read-out", "whether different vectors give different sequences",
-             "rnn_tf.SimpleRNN layers", "other recurrent layers"),
+             "SimpleRNN layers", "other recurrent layers"),
     reference=one_to_many,
     observe=_one_to_many_fingerprint,
     cases=_cases((3, 15, 1, 16), (2, 4, 2, 5)),
@@ -222,8 +219,8 @@ BUILD_ONE_TO_MANY = Exercise(
                 _builder(one_to_many, fixed_len=15)),
         Mistake("last_state_only", "your model reads out only the last state; one-to-many writes "
                 "an output at every step", _builder(one_to_many, sequences=False)),
-        Mistake("keras_layer", "your model uses keras.layers.SimpleRNN; this exercise asks for "
-                "rnn_tf.SimpleRNN", _builder(one_to_many, keras_layer=True)),
+        Mistake("gru", "your model uses a GRU; this exercise is about the vanilla "
+                "SimpleRNN", _builder(one_to_many, gru=True)),
     ),
 )
 
@@ -245,8 +242,8 @@ BUILD_MANY_TO_MANY = Exercise(
                 "every step", _builder(many_to_many, sequences=False)),
         Mistake("no_softmax", "your model's read-out has no softmax, so it does not give "
                 "probabilities", _builder(many_to_many, activation=None)),
-        Mistake("keras_layer", "your model uses keras.layers.SimpleRNN; this exercise asks for "
-                "rnn_tf.SimpleRNN", _builder(many_to_many, keras_layer=True)),
+        Mistake("gru", "your model uses a GRU; this exercise is about the vanilla "
+                "SimpleRNN", _builder(many_to_many, gru=True)),
     ),
 )
 
@@ -268,8 +265,8 @@ BUILD_BIDIRECTIONAL_TAGGER = Exercise(
                 _builder(bidirectional_tagger, sequences=False)),
         Mistake("no_softmax", "your tagger's read-out has no softmax, so it does not give "
                 "probabilities", _builder(bidirectional_tagger, activation=None)),
-        Mistake("keras_layer", "your tagger uses keras.layers.SimpleRNN; this exercise asks for "
-                "rnn_tf.SimpleRNN", _builder(bidirectional_tagger, keras_layer=True)),
+        Mistake("gru", "your tagger uses a GRU; this exercise is about the vanilla "
+                "SimpleRNN", _builder(bidirectional_tagger, gru=True)),
     ),
 )
 
@@ -277,7 +274,7 @@ BUILD_ENCODER_DECODER = Exercise(
     name="build_encoder_decoder",
     outputs=("output shape", "output shape for a one-step source and six decoder steps",
              "read-out", "whether the output depends on the source",
-             "whether the output depends on the previous tokens", "rnn_tf.SimpleRNN layers",
+             "whether the output depends on the previous tokens", "SimpleRNN layers",
              "other recurrent layers"),
     reference=encoder_decoder,
     observe=_encoder_decoder_fingerprint,
@@ -294,8 +291,8 @@ BUILD_ENCODER_DECODER = Exercise(
                 "decoder step", _builder(encoder_decoder, sequences=False)),
         Mistake("no_softmax", "your read-out has no softmax, so it does not give probabilities",
                 _builder(encoder_decoder, activation=None)),
-        Mistake("keras_layer", "your model uses keras.layers.SimpleRNN; this exercise asks for "
-                "rnn_tf.SimpleRNN", _builder(encoder_decoder, keras_layer=True)),
+        Mistake("gru", "your model uses a GRU; this exercise is about the vanilla "
+                "SimpleRNN", _builder(encoder_decoder, gru=True)),
     ),
 )
 
