@@ -147,12 +147,12 @@ def record(course: Course, task: GradingTask, graded: Graded) -> Result:
     return result
 
 
-def autograde(course: Course, submissions: str, jobs: int | None = None,
+def autograde(course: Course, submissions: str | list[Submission], jobs: int | None = None,
               limits: Limits | None = None, progress: bool = True,
               forbidden: dict[str, dict[str, list[str]]] | None = None,
               executor: Executor | None = None, dispatch: Callable = local_dispatch
               ) -> list[Result]:
-    """Grades every submission found under ``submissions`` (folder or zip).
+    """Grades every submission found under ``submissions`` (folder or zip), or those given.
 
     Args:
         jobs: worker processes of the default executor (default: the number of cores).
@@ -168,7 +168,8 @@ def autograde(course: Course, submissions: str, jobs: int | None = None,
     assignments = course.assignments
     course.ensure_released(assignments)
     releases = {a: course.release_notebook(a) for a in assignments}
-    subs = find(submissions, assignments, releases)
+    subs = (find(submissions, assignments, releases) if isinstance(submissions, (str, os.PathLike))
+            else list(submissions))  # already mapped from an LMS download (autograder/lms)
     results: list[Result] = []
     tasks = []
     per_assignment = {}

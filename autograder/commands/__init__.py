@@ -4,6 +4,6 @@ A command module has ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(arg
 code``; listing it in ``COMMANDS`` is all it takes to add it to ``rnn-grade`` (autograder/cli.py).
 """
 
-from . import autograde, check, demo, export, feedback, release
+from . import autograde, check, demo, export, feedback, release, similarity
 
-COMMANDS = [release, autograde, feedback, export, check, demo]
+COMMANDS = [release, autograde, feedback, export, similarity, check, demo]

@@ -4,6 +4,7 @@ import os
 import time
 from dataclasses import asdict
 
+from ..lms import grading as lms_options
 from . import options
 
 NAME = "autograde"
@@ -15,14 +16,17 @@ def add_arguments(p) -> None:
                                        " or flat <student>_<assignment>.ipynb files")
     p.add_argument("--feedback", action="store_true", help="also write feedback HTML")
     p.add_argument("--csv", help="where to write the grade table (default <course>/grades.csv)")
+    lms_options.add_arguments(p)
     options.add_workers(p)
     options.add_limits(p)
 
 
-def grade_class(course, submissions: str, args, feedback: bool, **engine):
+def grade_class(course, submissions, args, feedback: bool, not_submitted=(), **engine):
     """Grades, prints the table, writes the CSV and results file (and feedback); the Results.
 
     ``engine``: ``executor``/``dispatch`` for ``grade.autograde`` (default: local workers).
+    ``submissions``: a folder or zip, or Submissions already mapped (autograder/lms);
+    ``not_submitted``: Results without a score for roster students who sent nothing.
     """
     from .. import report
     from ..feedback import write_feedback
@@ -31,13 +35,14 @@ def grade_class(course, submissions: str, args, feedback: bool, **engine):
     started = time.monotonic()
     results = autograde(course, submissions, jobs=args.jobs, limits=options.limits(args),
                         progress=not args.no_progress, **engine)
+    graded, results = results, results + list(not_submitted)
     print(report.table(results))
     csv_path = report.write_csv(results, args.csv or os.path.join(course.root, "grades.csv"))
     report.save_results(course, results)
     print(f"\n{len(results)} notebooks graded in {time.monotonic() - started:.0f} s "
           f"with {args.jobs or os.cpu_count()} workers; grade table: {csv_path}")
     if feedback:
-        paths = write_feedback(course, [asdict(r) for r in results])
+        paths = write_feedback(course, [asdict(r) for r in graded])
         where = os.path.join(course.root, course.coursedir.feedback_directory)
         print(f"feedback (HTML, one per student and assignment): {where}/<student>/<assignment>/"
               f" ({len(paths)} files)")
@@ -45,5 +50,10 @@ def grade_class(course, submissions: str, args, feedback: bool, **engine):
 
 
 def run(args) -> int:
-    grade_class(options.course(args), args.submissions, args, feedback=args.feedback)
+    course = options.course(args)
+    # Every file of the download mapped to a student and an assignment, or listed: before grading.
+    mapping = lms_options.map_submissions(course, args.submissions, args.lms, args.roster,
+                                          args.expected)
+    grade_class(course, mapping.to_submissions(), args, feedback=args.feedback,
+                not_submitted=lms_options.not_submitted(mapping, course))
     return 0

@@ -1,20 +1,53 @@
-"""rnn-grade export: one CSV row per student, a column per graded cell."""
+"""rnn-grade export: the grades as CSV, for a spreadsheet or for Canvas's / Moodle's import."""
 
 import os
 
 from . import options
 
 NAME = "export"
-HELP = "CSV of every student's scores, a column per test cell"
+HELP = "CSV of every student's scores (a column per test cell), or for Canvas / Moodle"
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--out", help="CSV path (default <course>/grades-export.csv)")
+    p.add_argument("--out", help="CSV path (default <course>/grades-export.csv, "
+                                 "canvas-grades.csv or moodle-grades.csv)")
+    lms = p.add_mutually_exclusive_group()
+    lms.add_argument("--canvas", metavar="ROSTER.csv",
+                     help="write for Canvas's gradebook import; ROSTER is Canvas's gradebook "
+                          "export (its columns and assignment ids are reused)")
+    lms.add_argument("--moodle", metavar="ROSTER.csv",
+                     help="write for Moodle's 'Import grades: CSV file'; ROSTER is the grading "
+                          "worksheet or a participants export (identifies the students)")
+    p.add_argument("--assignment", action="append", dest="assignments", metavar="ASSIGNMENT",
+                   help="only this assignment (repeatable; default: every assignment)")
+    p.add_argument("--column", action="append", default=[], metavar="ASSIGNMENT=TITLE",
+                   help="the LMS column for an assignment, e.g. rnn1_forward='Forward pass "
+                        "(1234)' (default: the roster's column of the same title, else a new one)")
+    p.add_argument("--points-possible", action="store_true",
+                   help="Canvas: add the Points Possible row (it sets the assignments' points)")
 
 
 def run(args) -> int:
-    from .. import report
-
     course = options.course(args)
-    print(report.export(course, args.out or os.path.join(course.root, "grades-export.csv")))
+    if not (args.canvas or args.moodle):
+        from .. import report
+
+        print(report.export(course, args.out or os.path.join(course.root, "grades-export.csv")))
+        return 0
+    from ..lms import canvas, export, gradebook, moodle
+
+    columns = dict(c.split("=", 1) for c in args.column if "=" in c)
+    bad = [c for c in args.column if "=" not in c]
+    if bad:
+        raise ValueError(f"--column {bad[0]!r}: write it as ASSIGNMENT=TITLE")
+    grades = gradebook.grades(course, args.assignments)
+    if args.canvas:
+        out = args.out or os.path.join(course.root, "canvas-grades.csv")
+        summary = export.canvas_csv(canvas.read_roster(args.canvas), grades, out,
+                                    args.assignments, columns, args.points_possible)
+    else:
+        out = args.out or os.path.join(course.root, "moodle-grades.csv")
+        summary = export.moodle_csv(moodle.read_roster(args.moodle), grades, out,
+                                    args.assignments, columns)
+    print(summary.text())
     return 0
