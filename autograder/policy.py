@@ -1,39 +1,75 @@
 """What each assignment asks students to write, and so what their answer may not call.
 
-Keyed by assignment id, then by the function or class the student implements ("class" means any
-class defined in an answer cell, "*" any function or class). A dotted name is forbidden inside that definition, whatever
-alias it was imported under; ``rnn_tf.<anything>.<same name>`` (the library's reference
-version of the very function being written) is always forbidden too. Scoping by definition
-rather than by notebook matters: rnn3's training loop legitimately uses ``tf.GradientTape``,
-only ``clip_by_global_norm`` itself may not call ``tf.clip_by_global_norm``.
+``FORBIDDEN`` is the one table: the static scan (autograder/cheats.py) reads it to flag an answer
+that names one of these inside the definition being written, and the course's hidden tests run
+each exercise inside ``rnn_tf.testing.forbid(*NAME_FORBIDDEN)``, whose lists are derived from it
+(``calls_forbidden_in``). Keyed by assignment id, then by the function or class the student
+implements ("class" means any class defined in an answer cell, "*" any function or class).
+Entries are dotted names of functions and classes (what ``forbid`` can block at run time),
+matched whatever alias they were imported under; the scan also forbids
+``rnn_tf.<anything>.<same name>``, the library's version of the very function being written.
+Scoping by definition matters: rnn3's training loop legitimately uses ``tf.GradientTape``, only
+``clip_by_global_norm`` itself may not call ``tf.clip_by_global_norm``.
 """
 
-# Modules whose contents are the reference solutions of the exercises.
-REFERENCE_MODULES = ["rnn_tf.bptt", "rnn_tf.cell", "rnn_tf.layer", "rnn_tf.clipping",
-                     "rnn_tf.gradients", "rnn_tf.fast_path", "rnn_tf.configurations"]
+_FORWARD = (
+    "keras.layers.SimpleRNN",
+    "keras.layers.SimpleRNNCell",
+    "keras.layers.GRU",
+    "keras.layers.LSTM",
+    "rnn_tf.bptt.rnn_step_forward",
+    "rnn_tf.bptt.rnn_forward",
+    "rnn_tf.cell.SimpleRNNCell",
+    "rnn_tf.layer.SimpleRNN",
+    "rnn_tf.fast_path.simple_rnn",
+    "rnn_course_student.references.keras_rnn_states",
+)
+_BACKWARD = (
+    "tensorflow.GradientTape",
+    "tensorflow.gradients",
+    "tensorflow.autodiff.ForwardAccumulator",
+    "rnn_tf.bptt.rnn_step_backward",
+    "rnn_tf.bptt.rnn_backward",
+    "rnn_course_student.references.tape_rnn_gradients",
+    "rnn_course_student.references.numerical_gradient",
+    "rnn_course_student.references.tape_jacobian_norms",
+    "rnn_tf.gradients.step_jacobians",
+    "rnn_tf.gradients.jacobian_products",
+    "rnn_tf.gradients.jacobian_norms_by_distance",
+    "rnn_tf.gradients.layer_jacobian_norms_by_distance",
+)
+_CLIPPING = (
+    "tensorflow.clip_by_global_norm",
+    "tensorflow.clip_by_norm",
+    "tensorflow.linalg.global_norm",
+    "rnn_tf.clipping.clip_by_global_norm",
+    "rnn_tf.clipping.clip_by_norm",
+)
+# The library's own answers to assignment 4 (rnn_tf.SimpleRNN itself is allowed there).
+_CONFIGURATIONS = (
+    "rnn_tf.configurations.many_to_one",
+    "rnn_tf.configurations.one_to_many",
+    "rnn_tf.configurations.many_to_many",
+    "rnn_tf.configurations.bidirectional_tagger",
+    "rnn_tf.configurations.encoder_decoder",
+    "rnn_tf.configurations.stacked_rnn",
+)
 
-_SIMPLE_RNN = ["keras.layers.SimpleRNN", "keras.layers.SimpleRNNCell"]
-_AUTODIFF = ["tensorflow.GradientTape", "tensorflow.gradients", "tensorflow.autodiff"]
-_CLIP = ["tensorflow.clip_by_global_norm", "tensorflow.clip_by_norm", "keras.optimizers",
-         "torch.nn.utils.clip_grad_norm_"]
-
-FORBIDDEN: dict[str, dict[str, list[str]]] = {
-    "rnn1_forward": {
-        "rnn_step_forward": _SIMPLE_RNN + REFERENCE_MODULES,
-        "rnn_forward": _SIMPLE_RNN + REFERENCE_MODULES,
-        "class": _SIMPLE_RNN + REFERENCE_MODULES,
-    },
-    "rnn2_bptt": {
-        "rnn_step_backward": _AUTODIFF + REFERENCE_MODULES,
-        "rnn_backward": _AUTODIFF + REFERENCE_MODULES,
-    },
-    "rnn3_clipping": {
-        "clip_by_global_norm": _CLIP + REFERENCE_MODULES,
-    },
-    "rnn4_configurations": {
-        "*": ["rnn_tf.configurations"],  # the builders exist there; rnn_tf.SimpleRNN is allowed
-    },
+FORBIDDEN: dict[str, dict[str, tuple[str, ...]]] = {
+    "rnn1_forward": {"rnn_step_forward": _FORWARD, "rnn_forward": _FORWARD, "class": _FORWARD},
+    "rnn2_bptt": {"rnn_step_backward": _BACKWARD, "rnn_backward": _BACKWARD},
+    "rnn3_clipping": {"clip_by_global_norm": _CLIPPING},
+    "rnn4_configurations": {"*": _CONFIGURATIONS},
 }
+
+
+def calls_forbidden_in(assignment: str) -> tuple[str, ...]:
+    """Every name any exercise of ``assignment`` may not call, in the table's order."""
+    names: dict[str, None] = {}
+    for rule in FORBIDDEN[assignment].values():
+        names.update(dict.fromkeys(rule))
+    return tuple(names)
+
 
 # Names whose use in an answer is not proof of cheating but deserves an instructor's look:
 # ways to reach code or data indirectly (reported as "suspicious", no points taken).

@@ -192,3 +192,45 @@ def test_calling_rnn_tf_reference_builders_is_forbidden_in_configurations():
     src = ("import rnn_tf.configurations as rc\ndef build_many_to_one(input_dim, num_classes):\n"
            "    return rc.build_many_to_one(input_dim, num_classes)")
     assert any(f.kind == "forbidden" for f in scan(src, "rnn4_configurations"))
+
+
+RULES = [(assignment, scope, name) for assignment, rules in policy.FORBIDDEN.items()
+         for scope, names in rules.items() for name in names]
+
+
+@pytest.mark.parametrize("assignment, scope, name", RULES)
+def test_every_entry_of_the_policy_table_is_caught_by_the_static_scan(assignment, scope, name):
+    module, _, attr = name.rpartition(".")
+    definition = {"class": "class MyAnswer:\n    def call(self, x):\n",
+                  "*": "def my_builder(x):\n"}.get(scope, f"def {scope}(x):\n")
+    indent = "        " if scope == "class" else "    "
+    src = f"import {module} as m\n{definition}{indent}return m.{attr}(x)"
+    found = scan(src, assignment)
+    assert any(f.kind == "forbidden" and name in f.detail for f in found), found
+
+
+@pytest.mark.parametrize("name", sorted({name for _, _, name in RULES}))
+def test_every_entry_of_the_policy_table_is_something_forbid_can_block(name):
+    # forbid() blocks functions and classes; a module or a typo would block nothing at run time.
+    import importlib
+
+    parts = name.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:split]))
+            break
+        except ImportError:
+            continue
+    for attr in parts[split:]:
+        obj = getattr(obj, attr)
+    assert callable(obj) and not isinstance(obj, type(importlib)), name
+
+
+def test_the_course_tests_forbid_exactly_what_the_scan_forbids():
+    from rnn_tf import testing
+
+    assert set(testing.FORWARD_FORBIDDEN) == set(policy.calls_forbidden_in("rnn1_forward"))
+    assert set(testing.BACKWARD_FORBIDDEN) == {n for names in policy.FORBIDDEN["rnn2_bptt"].values()
+                                               for n in names}
+    assert testing.CLIPPING_FORBIDDEN == policy.FORBIDDEN["rnn3_clipping"]["clip_by_global_norm"]
+    assert testing.CONFIGURATIONS_FORBIDDEN == policy.FORBIDDEN["rnn4_configurations"]["*"]
