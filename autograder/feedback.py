@@ -19,6 +19,9 @@ from nbgrader.utils import capture_log, temp_attrs
 from traitlets import List
 from traitlets.config import Config
 
+from .preprocessors.feedback_style import FeedbackStyle
+from .preprocessors.latex_mathml import RenderLatexAsMathML
+from .preprocessors.readable_errors import ReadableErrors
 from .preprocessors.scrub import ScrubHiddenTracebacks
 
 TEMPLATES = str(Path(__file__).resolve().parent / "templates")
@@ -26,8 +29,11 @@ TEMPLATE = "rnn_grade_feedback"  # extends nbgrader's "feedback"
 FEEDBACK_PREPROCESSORS = [
     ScrubHiddenTracebacks,  # first: it reads the hidden-test lines that the next step removes
     ClearHiddenTests,  # nbgrader's own: the hidden blocks leave the test cells
+    ReadableErrors,  # after the scrub: only the frames and message the student may see remain
+    RenderLatexAsMathML,  # equations drawn without MathJax or a network
     GetGrades,  # nbgrader's default list from here on: scores from the gradebook
     CSSHTMLHeaderPreprocessor,
+    FeedbackStyle,  # after CSSHTMLHeaderPreprocessor, which resets the inlined stylesheets
 ]
 
 

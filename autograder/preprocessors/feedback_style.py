@@ -17,7 +17,6 @@ div.output_error pre, div.output_stderr pre, div.output_stdout pre, div.output_t
   overflow-wrap: anywhere;
   overflow-x: visible;
 }
-div.output_error pre::first-line { font-weight: bold; }
 /* Long lines of code wrap too, so the page itself never grows wider than the window. */
 div.input_area pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 /* Equations pre-rendered to MathML (autograder/preprocessors/latex_mathml.py). */

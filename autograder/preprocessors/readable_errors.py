@@ -7,7 +7,7 @@ all quoting paths of the grading machine, and in the feedback page the message e
 right of a box that scrolls sideways. This step rewrites every error output so that it reads:
 
     AssertionError: h_t does not match the reference: ... Usual cause: ...
-    Where, in your notebook (most recent call last):
+    Traceback, in your notebook (most recent call last):
     Cell In[3], line 1 ...                       <- the notebook's own frames, unchanged
     (2 frames in the course's checking code and libraries not shown)
 
@@ -32,7 +32,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import List, Unicode
 
 RED, RESET = "\x1b[31m", "\x1b[39m"
-WHERE = "Where, in your notebook (most recent call last):"
+WHERE = "Traceback, in your notebook (most recent call last):"
 # The first line of a frame as IPython 8 writes it (after ANSI colours are stripped).
 _NOTEBOOK_FRAME = re.compile(r"^\s*(Cell In\s*\[|Input In\s*\[)")
 _OTHER_FRAME = re.compile(r"^\s*File\s+\S")
