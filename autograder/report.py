@@ -10,11 +10,11 @@ import json
 import os
 from dataclasses import asdict
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook
 
+from .export import RESULTS_FILE
 from .grade import FAILED, FLAGGED, Result
 
-RESULTS_FILE = "autograder-results.json"
 MARK = {FLAGGED: "*", FAILED: "!"}
 
 
@@ -35,7 +35,11 @@ def save_results(course, results: list[Result]) -> str:
 
 
 def load_results(course) -> list[dict]:
-    path = os.path.join(course.root, RESULTS_FILE)
+    return read_results(os.path.join(course.root, RESULTS_FILE))
+
+
+def read_results(path: str) -> list[dict]:
+    """The saved results (a list of Result dicts); empty if nothing was graded yet."""
     if not os.path.exists(path):
         return []
     with open(path) as f:
@@ -87,59 +91,10 @@ def write_csv(results: list[Result], path: str) -> str:
 
 
 def export(course, path: str) -> str:
-    """One row per student; per assignment its total, status and a column per graded cell.
+    """The per-cell CSV of the whole class (autograder/export.py), written to ``path``."""
+    from .export import CourseCsvExporter
 
-    Scores come from the gradebook (manual grades included); statuses from the last run.
-    """
-    statuses = {(r["student"], r["assignment"]): r for r in load_results(course)}
+    exporter = CourseCsvExporter(to=path, results=os.path.join(course.root, RESULTS_FILE))
     with Gradebook(course.db_url) as gb:
-        assignments = sorted(a.name for a in gb.assignments)
-        cells = {}
-        for a in assignments:
-            nb = gb.find_notebook(a, a) if _has_notebook(gb, a) else None
-            cells[a] = sorted(c.name for c in nb.grade_cells) if nb else []
-        header = ["student"]
-        for a in assignments:
-            header += [a, f"{a} max", f"{a} status", *[f"{a}:{c}" for c in cells[a]]]
-        header += ["total", "total max"]
-        rows = []
-        students = {s.id for s in gb.students} | {s for s, _ in statuses}
-        for student in sorted(students):
-            row, total, total_max = [student], 0.0, 0.0
-            for a in assignments:
-                status = statuses.get((student, a), {})
-                try:
-                    sub = gb.find_submission_notebook(a, a, student)
-                except MissingEntry:
-                    sub = None
-                if sub is None or status.get("status") == FAILED:
-                    row += ["", _max(gb, a), status.get("status", "not submitted")]
-                    row += [""] * len(cells[a])
-                    total_max += float(_max(gb, a) or 0)
-                    continue
-                grades = {g.name: g.score for g in sub.grades}
-                row += [sub.score, sub.max_score, status.get("status", "graded")]
-                row += [grades.get(c, "") for c in cells[a]]
-                total += sub.score
-                total_max += sub.max_score
-            rows.append(row + [total, total_max])
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)
+        exporter.export(gb)
     return path
-
-
-def _has_notebook(gb, a) -> bool:
-    try:
-        gb.find_notebook(a, a)
-        return True
-    except MissingEntry:
-        return False
-
-
-def _max(gb, a):
-    try:
-        return gb.find_notebook(a, a).max_score
-    except MissingEntry:
-        return ""

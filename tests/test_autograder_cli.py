@@ -10,6 +10,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -91,6 +93,18 @@ def test_export_has_a_column_per_graded_cell(graded, tmp_path):
     assert rows["only_first_exercise"]["tiny1:add_values"] == "0.0"
     assert rows["invalid_json"]["tiny1 status"] == "failed-to-grade"
     assert rows["correct"]["tiny1"] == "3.0"
+
+
+def test_nbgrader_export_runs_the_same_exporter(graded, tmp_path):
+    # The export is an nbgrader ExportPlugin, so nbgrader's own command writes the same CSV.
+    ours, theirs = tmp_path / "ours.csv", tmp_path / "theirs.csv"
+    assert main(["--course", str(graded / "course"), "export", "--out", str(ours)]) == 0
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", "export",
+                           "--exporter=autograder.export.CourseCsvExporter", "--to", str(theirs)],
+                          cwd=graded / "course", env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert theirs.read_text() == ours.read_text()
 
 
 def test_regrading_is_idempotent_and_keeps_manual_grades(graded, tmp_path):
