@@ -9,9 +9,11 @@ from pathlib import Path
 import nbformat
 import pytest
 import sample_class as samples
+from nbgrader.api import Gradebook
 
 from autograder.cli import main
 from autograder.course import Course
+from autograder.lms.plugins import CanvasExportPlugin
 from autograder.lms.samples import canvas_entry, canvas_roster, write_zip
 
 FIXTURE_COURSE = Path(__file__).parent / "fixtures" / "tiny_course"
@@ -78,6 +80,13 @@ def test_canvas_zip_graded_exported_and_compared(tmp_path, capsys):
                             ["Ng, Kim", "340936", "", "", "B", ""],  # failed: empty, not 0
                             ["Roe, Max", "340938", "S5", "mroe", "B", ""]]
     assert "empty: 340936 / tiny1: failed-to-grade" in out
+    # The same file from nbgrader's side, as an ExportPlugin (`nbgrader export --exporter=...`).
+    plugin_out = str(tmp_path / "plugin.csv")
+    with Gradebook(course.db_url) as gb:
+        CanvasExportPlugin(roster=roster, to=plugin_out, assignment=["tiny1"],
+                           results=str(tmp_path / "course" / "autograder-results.json")
+                           ).export(gb)
+    assert Path(plugin_out).read_text() == Path(export).read_text()
 
     assert main(["--course", course.root, "similarity", "tiny1", "--submissions", zip_path,
                  "--out", str(tmp_path / "sim")]) == 0

@@ -67,7 +67,7 @@ def moodle_import(path, known_emails: set[str]):
     for row in rows[1:]:
         assert row[0] in known_emails, f"Moodle aborts the import: unknown user {row[0]!r}"
         out[row[0]] = {h: (None if v in ("", "-") else float(v))
-                       for h, v in zip(header[2:], row[2:])}
+                       for h, v in zip(header[2:], row[2:], strict=True)}
     return out
 
 

@@ -123,7 +123,8 @@ def _steps(xs, h, W_x, W_h, b):
 ERIN = {
     "rnn_step": '''def rnn_step(x, h_prev, W_x, W_h, b):
     import numpy
-    return numpy.tanh(numpy.einsum("bi,ih->bh", x, W_x) + numpy.einsum("bh,hk->bk", h_prev, W_h) + b)''',
+    return numpy.tanh(numpy.einsum("bi,ih->bh", x, W_x)
+                      + numpy.einsum("bh,hk->bk", h_prev, W_h) + b)''',
     "rnn_forward": '''def rnn_forward(xs, h0, W_x, W_h, b):
     hs = [h0]
     for x_t in xs.transpose(1, 0, 2):

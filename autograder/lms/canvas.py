@@ -2,7 +2,8 @@
 
 Zip entries (canvas-lms ``lib/content_zipper.rb``)::
 
-    {sortable name}[_LATE]_{user id}_{attachment id}_{file name}   smithbob_LATE_340934_208490284_rnn1_forward.ipynb
+    {sortable name}[_LATE]_{user id}_{attachment id}_{file name}
+                    e.g. smithbob_LATE_340934_208490284_rnn1_forward.ipynb
     [LATE_]anon_{anonymous id}_{attachment id}_{file name}         anonymous grading
     ..._{user id}_text.html, ..._{user id}_link.html               text and URL entries
 
@@ -76,7 +77,7 @@ def read_roster(path: str) -> Roster:
     roster = Roster("canvas", path, header, [], assignment_columns=assignments)
     for row in rows[1:]:
         row = row + [""] * (len(header) - len(row))
-        cells = dict(zip(header, (c.strip() for c in row)))
+        cells = dict(zip(header, (c.strip() for c in row[:len(header)]), strict=True))
         first = cells[header[0]]
         if "Points Possible" in first:
             roster.points_possible = {a: cells[a] for a in assignments if cells.get(a)}

@@ -349,7 +349,8 @@ def render_report(m: Mapping) -> str:
                  f"to {len(by_assignment)} assignment(s)")
     for a, subs in sorted(by_assignment.items()):
         late = sum(s.late for s in subs)
-        lines.append(f"    {a}: {len(subs)} student{'' if len(subs) == 1 else 's'}" + (f" ({late} late)" if late else ""))
+        plural = "" if len(subs) == 1 else "s"
+        lines.append(f"    {a}: {len(subs)} student{plural}" + (f" ({late} late)" if late else ""))
     for s in sorted(m.submissions, key=lambda s: (s.assignment, s.student)):
         who = f"{s.student} ({s.name})" if s.name and s.name != s.student else s.student
         lines.append(f"      {s.assignment} {who} <- {s.entry.name}"

@@ -84,7 +84,7 @@ def read_roster(path: str) -> Roster:
     roster = Roster("moodle", path, header, [], assignment_columns=assignments)
     for row in rows[1:]:
         row = row + [""] * (len(header) - len(row))
-        cells = dict(zip(header, (c.strip() for c in row)))
+        cells = dict(zip(header, (c.strip() for c in row[:len(header)]), strict=True))
         name = cells[full] if full else f"{cells[first]} {cells[last]}".strip()
         participant = re.sub(r"\D", "", cells[ident]) if ident else ""
         chosen = next((cells[c] for c in (username, idnumber, email) if c and cells[c]), "")

@@ -10,7 +10,7 @@ the notebook's grade ids (``normalise.which_assignment``), never at a guess from
 import re
 
 _COPY_OF = re.compile(r"^(copy of |copie de |kopie von )+", re.I)
-_CANVAS_RESUBMIT = re.compile(r"-\d+(?=\.)")  # only the first one: Canvas adds it before the first dot
+_CANVAS_RESUBMIT = re.compile(r"-\d+(?=\.)")  # Canvas adds it before the first dot (once)
 _DOWNLOAD_COPY = re.compile(r"\s*\(\d+\)$")
 _SEPARATORS = re.compile(r"[\s\-_.]+")
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from copydetect import CodeFingerprint, compare_files
 
-NOISE = 25  # k: matches shorter than this many filtered characters are ignored (copydetect's default)
+NOISE = 25  # k: shorter matches (in filtered characters) are ignored; copydetect's default
 WINDOW = 1  # winnowing window: 1 keeps every k-gram (exact for a class-sized set)
 
 

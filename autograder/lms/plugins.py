@@ -1,0 +1,54 @@
+"""The LMS exports as nbgrader ExportPlugins, for ``nbgrader export`` run from the course folder:
+
+    nbgrader export --exporter=autograder.lms.plugins.CanvasExportPlugin \
+        --CanvasExportPlugin.roster=gradebook.csv --to=canvas-grades.csv
+
+Same rows and files as ``rnn-grade export --canvas`` / ``--moodle`` (export.py).
+"""
+
+import json
+import os
+
+from nbgrader.plugins import ExportPlugin
+from traitlets import Bool, Unicode
+
+from . import canvas, export, moodle
+from .gradebook import rows, statuses
+
+
+class _LmsExportPlugin(ExportPlugin):
+    roster = Unicode("", help="the LMS's roster CSV (required)").tag(config=True)
+    results = Unicode("autograder-results.json",
+                      help="rnn-grade's results file: which notebooks failed to grade"
+                      ).tag(config=True)
+
+    def _rows(self, gradebook):
+        if not self.roster:
+            raise ValueError(f"{type(self).__name__}.roster is required: the LMS's roster CSV")
+        found = []
+        if os.path.exists(self.results):
+            with open(self.results) as f:
+                found = json.load(f)
+        return rows(gradebook, statuses(found), [str(a) for a in self.assignment] or None,
+                    [str(s) for s in self.student] or None)
+
+
+class CanvasExportPlugin(_LmsExportPlugin):
+    """A CSV for Canvas's gradebook import (see export.canvas_csv)."""
+
+    points_possible = Bool(False, help="add the Points Possible row").tag(config=True)
+
+    def export(self, gradebook) -> None:
+        summary = export.canvas_csv(canvas.read_roster(self.roster), self._rows(gradebook),
+                                    self.to or "canvas-grades.csv",
+                                    points_possible=self.points_possible)
+        self.log.info(summary.text())
+
+
+class MoodleExportPlugin(_LmsExportPlugin):
+    """A CSV for Moodle's "Import grades: CSV file" (see export.moodle_csv)."""
+
+    def export(self, gradebook) -> None:
+        summary = export.moodle_csv(moodle.read_roster(self.roster), self._rows(gradebook),
+                                    self.to or "moodle-grades.csv")
+        self.log.info(summary.text())
