@@ -1,9 +1,12 @@
 """rnn-grade: grade a class with nbgrader from one command (see autograder/README.md).
 
     rnn-grade release                      build the student release of every assignment
-    rnn-grade autograde SUBMISSIONS        grade a folder or zip of submissions, print the table
+    rnn-grade autograde SUBMISSIONS        grade a folder or zip (Canvas, Moodle, nbgrader's
+                                           layout), print the table
     rnn-grade feedback                     HTML feedback per student and assignment
     rnn-grade export                       CSV with a column per graded cell
+    rnn-grade export --canvas ROSTER       CSV for Canvas's gradebook import (--moodle: Moodle's)
+    rnn-grade similarity ASSIGNMENT        pairs of unusually similar answers (HTML, CSV)
     rnn-grade check NOTEBOOK               a student's self-check before submitting
     rnn-grade demo                         release, grade a sample class, show the table
 
