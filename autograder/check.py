@@ -20,6 +20,7 @@ from . import normalise
 from .limits import Limits
 from .pipeline import grade_notebook, release_files
 from .preprocessors.execute import grade_id, is_test
+from .preprocessors.readable_errors import readable_traceback
 from .task import GradingTask, SourceCell
 
 
@@ -96,8 +97,10 @@ def check(course, path: str, limits: Limits | None = None) -> CheckReport:
             report.passed.append(grade_id(cell))
             continue
         errors = [o for o in cell.outputs if o.output_type == "error"]
-        report.failed[grade_id(cell)] = (
-            strip_ansi(f"{errors[0].ename}: {errors[0].evalue}").strip()[:500] if errors
+        report.failed[grade_id(cell)] = (  # as in the feedback: message first, own frames only
+            "\n".join(readable_traceback(errors[0].ename, strip_ansi(errors[0].evalue),
+                                         errors[0].traceback, colour=False)
+                      ).replace("\n", "\n      ") if errors
             else "wrote to stderr (graded as a failure)")
     return report
 

@@ -1,4 +1,5 @@
 """A real feedback page in a real browser: the failing check's message is readable, equations drawn.
+(And the same message-first text from `rnn-grade check`, which needs no browser.)
 
 A copy of the tiny fixture course gets a markdown cell of LaTeX and a test cell that checks with
 the course's own helper (rnn_course_student.checks.assert_close); a wrong submission is graded
@@ -99,8 +100,8 @@ def _course_with_equations_and_a_helper_check(root: Path) -> Course:
 
 
 @pytest.fixture(scope="module")
-def feedback_page(tmp_path_factory):
-    """The feedback page of a wrong `square`, written by rnn-grade autograde --feedback."""
+def wrong_submission(tmp_path_factory):
+    """(course, path of a submission whose `square` doubles instead of squaring)."""
     root = tmp_path_factory.mktemp("feedback-browser")
     course = _course_with_equations_and_a_helper_check(root / "course")
     assert main(["--course", course.root, "release"]) == 0
@@ -111,8 +112,16 @@ def feedback_page(tmp_path_factory):
         if grade_id in answers:
             cell.source = answers[grade_id]
     (root / "class").mkdir()
-    nbformat.write(submission, root / "class" / "wrong_tiny1.ipynb")
-    assert main(["--course", course.root, "autograde", str(root / "class"), "--feedback",
+    path = root / "class" / "wrong_tiny1.ipynb"
+    nbformat.write(submission, path)
+    return course, path
+
+
+@pytest.fixture(scope="module")
+def feedback_page(wrong_submission):
+    """The feedback page of the wrong submission, written by rnn-grade autograde --feedback."""
+    course, path = wrong_submission
+    assert main(["--course", course.root, "autograde", str(path.parent), "--feedback",
                  "--jobs", "1", "--no-progress", *LIMIT_ARGS]) == 0
     page = Path(course.feedback_path("wrong", "tiny1"))
     assert page.exists()
@@ -170,3 +179,18 @@ def test_the_equations_are_drawn_without_a_network(browser, feedback_page):
     assert all("math" in e["display"] for e in equations), equations  # MathML layout, not text
     text = browser.execute_script("return document.body.innerText")
     assert not re.search(r"\$[^$\s][^$]*\$|\\lVert|\\sum|\\mathbb", text), "raw TeX on the page"
+
+
+def test_check_prints_the_message_first_without_the_helpers_frames(wrong_submission, tmp_path,
+                                                                   capsys):
+    course, path = wrong_submission
+    mine = tmp_path / "tiny1.ipynb"
+    shutil.copy(path, mine)
+    assert main(["--course", course.root, "check", str(mine), *LIMIT_ARGS]) == 1
+    out = capsys.readouterr().out
+    failure = out[out.index("FAIL  square_values: "):]
+    lines = failure.splitlines()
+    assert lines[0].startswith("FAIL  square_values: AssertionError: square(x) does not match")
+    assert "look again at the exponent" in lines[0]
+    assert "Traceback, in your notebook" in failure and "Cell In[" in failure
+    assert "checks.py" not in failure and "(1 frame in the course's checking code" in failure
