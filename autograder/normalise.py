@@ -10,10 +10,14 @@ swaps the released test cells for the gradebook's versions, which hold the hidde
 
 import copy
 import json
+import warnings
 from dataclasses import dataclass, field
 
 import nbformat
 from nbformat import NotebookNode
+from nbformat.validator import normalize
+from nbformat.warnings import MissingIDFieldWarning
+from nbgrader.utils import is_grade, is_solution
 
 
 class Unreadable(Exception):
@@ -29,6 +33,8 @@ class Prepared:
 
 
 def _nbg(cell) -> dict:
+    # A submission's cells are untrusted JSON whose metadata may be of any type;
+    # nbgrader.utils' is_grade/is_solution assume dicts, so they serve the release's cells only.
     meta = cell.get("metadata") if isinstance(cell, dict) else None
     nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
     return nbg if isinstance(nbg, dict) else {}
@@ -86,11 +92,11 @@ def exercises(release: NotebookNode) -> dict[str, str]:
     """Maps each test cell to its exercise: the answer cell above it (or itself if none)."""
     out, current = {}, None
     for cell in release.cells:
-        nbg = _nbg(cell)
-        if nbg.get("solution") and nbg.get("grade_id"):
-            current = nbg["grade_id"]
-        elif nbg.get("grade") and nbg.get("grade_id"):
-            out[nbg["grade_id"]] = current or nbg["grade_id"]
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if is_solution(cell) and gid:
+            current = gid
+        elif is_grade(cell) and gid:
+            out[gid] = current or gid
     return out
 
 
@@ -103,7 +109,7 @@ def rebuild(cells: list[dict], release: NotebookNode) -> Prepared:
     for cell in cells:
         gid = _nbg(cell).get("grade_id")
         if gid in release_ids:
-            if gid in by_id:
+            if gid in by_id:  # (nbgrader's DeduplicateIds keeps the last copy, silently)
                 notes.append(f"cell {gid} appears twice (the first copy was graded)")
                 continue
             by_id[gid] = cell
@@ -132,12 +138,12 @@ def rebuild(cells: list[dict], release: NotebookNode) -> Prepared:
     previous = None  # the last graded cell: the student's added cells follow it
     answers: dict[str, str] = {}
     for rcell in release.cells:
-        nbg = _nbg(rcell)
+        nbg = rcell.metadata.get("nbgrader", {})
         gid = nbg.get("grade_id")
         new = copy.deepcopy(rcell)
         sub = by_id.get(gid) if gid else None
         added = extras.pop(previous, []) if gid else []
-        if gid and nbg.get("solution"):
+        if gid and is_solution(rcell):
             if sub is not None:
                 new.source = _source(sub)
             elif any(c.get("cell_type") == "code" for c in added):
@@ -150,7 +156,7 @@ def rebuild(cells: list[dict], release: NotebookNode) -> Prepared:
                 notes.append(f"answer cell {gid} was deleted (graded as unanswered)")
             answers[gid] = new.source
         elif gid:
-            kind = "test cell" if nbg.get("grade") else "read-only cell"
+            kind = "test cell" if is_grade(rcell) else "read-only cell"
             if sub is None:
                 notes.append(f"{kind} {gid} was deleted (restored and graded)")
             else:
@@ -173,12 +179,10 @@ def rebuild(cells: list[dict], release: NotebookNode) -> Prepared:
     notes = _collapse(notes)
     nb = nbformat.v4.new_notebook(metadata=copy.deepcopy(release.metadata))
     nb.cells = out
-    for i, cell in enumerate(nb.cells):  # nbformat 4.5 wants unique cell ids
-        cell["id"] = cell.get("id") or f"cell-{i}"
-    ids = [c["id"] for c in nb.cells]
-    for i, cell in enumerate(nb.cells):
-        if ids.count(cell["id"]) > 1:
-            cell["id"] = f"{cell['id']}-{i}"
+    with warnings.catch_warnings():  # nbformat warns about each cell id it has to add
+        warnings.simplefilter("ignore", MissingIDFieldWarning)
+        _, repaired = normalize(nb)  # nbformat's own repair: missing and duplicate cell ids
+    nb = nbformat.from_dict(repaired)
     return Prepared(nb=nb, notes=notes, exercise_of=exercises(release), answer_sources=answers)
 
 
