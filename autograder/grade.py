@@ -10,6 +10,7 @@ Only this process writes the gradebook, one notebook at a time, so parallel work
 corrupt it; SaveAutoGrades touches auto scores only, so manual grades survive regrading.
 """
 
+import dataclasses
 import os
 import time
 import warnings
@@ -28,6 +29,7 @@ from .dispatch import dispatch as local_dispatch
 from .dispatch import local_pool
 from .limits import Limits
 from .pipeline import RECORD_PREPROCESSORS, grade_notebook, release_files, run_steps
+from .sandbox import isolation
 from .submissions import Submission, find
 from .task import Findings, Graded, GradingTask, SourceCell
 
@@ -117,6 +119,8 @@ def record(course: Course, task: GradingTask, graded: Graded) -> Result:
                               f"({report.get('path')})")
     if run.timed_out:
         result.reasons.append(f"time limit hit in {', '.join(run.timed_out)}")
+    if run.output_cut:
+        result.reasons.append(f"output cut in {', '.join(run.output_cut)} (over the cap)")
     if run.died:
         result.reasons.append(run.died + "; later cells not run")
 
@@ -150,8 +154,8 @@ def record(course: Course, task: GradingTask, graded: Graded) -> Result:
 def autograde(course: Course, submissions: str | list[Submission], jobs: int | None = None,
               limits: Limits | None = None, progress: bool = True,
               forbidden: dict[str, dict[str, list[str]]] | None = None,
-              executor: Executor | None = None, dispatch: Callable = local_dispatch
-              ) -> list[Result]:
+              executor: Executor | None = None, dispatch: Callable = local_dispatch,
+              sandbox: str = "auto", budgets: dict[str, float] | None = None) -> list[Result]:
     """Grades every submission found under ``submissions`` (folder or zip), or those given.
 
     Args:
@@ -161,8 +165,14 @@ def autograde(course: Course, submissions: str | list[Submission], jobs: int | N
         executor: where ``grade_notebook`` runs (anything ``dispatch`` accepts; default a local
             process pool of ``jobs`` workers, shut down afterwards).
         dispatch: ``dispatch(fn, tasks, executor)`` yielding ``(task, Graded or exception)``.
+        sandbox: the kernels' OS isolation, ``auto``, ``bwrap`` or ``none``
+            (autograder/sandbox/isolation.py); ``bwrap`` raises where bubblewrap cannot run.
+        budgets: assignment -> seconds for its notebooks' student code, replacing
+            ``limits.notebook_timeout`` (autograder/budget.py derives them).
     """
     limits = limits or Limits()
+    # Decided once, here: every worker then runs the same isolation (or fails to, and says so).
+    sandbox = isolation.choose(sandbox, warn=False).mode
     forbidden = policy.FORBIDDEN if forbidden is None else forbidden
     jobs = jobs or os.cpu_count() or 1
     assignments = course.assignments
@@ -189,9 +199,13 @@ def autograde(course: Course, submissions: str | list[Submission], jobs: int | N
         # solutions beside the course (they carry the hidden tests too).
         deny = [course.root, os.path.dirname(os.path.abspath(sub.path)),
                 os.path.join(os.path.dirname(course.root), "solutions")]
-        task = GradingTask(sub.student, a, data, release, cells, limits,
+        task_limits = limits
+        if budgets and a in budgets:
+            task_limits = dataclasses.replace(limits, notebook_timeout=budgets[a])
+        task = GradingTask(sub.student, a, data, release, cells, task_limits,
                            forbidden.get(a, {}), files, deny,
-                           threads=max(1, (os.cpu_count() or 1) // jobs), notes=sub.notes)
+                           threads=max(1, (os.cpu_count() or 1) // jobs), sandbox=sandbox,
+                           notes=sub.notes)
         tasks.append(task)
     bar = tqdm(total=len(subs), desc="grading", unit="notebook", disable=not progress)
     bar.update(len(results))

@@ -20,6 +20,9 @@ class Limits:
                 "costs one cell timeout, not cells x timeout)"})
     memory_mb: int = field(default=2048, metadata={
         "help": "resident memory limit of one notebook's kernel and its children, in MB"})
+    processes: int = field(default=512, metadata={
+        "help": "processes and threads of one notebook's kernel together, under the bwrap "
+                "sandbox (TensorFlow starts dozens of threads)"})
 
 
 def flag(name: str) -> str:

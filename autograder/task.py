@@ -39,6 +39,7 @@ class GradingTask:
     files: dict[str, bytes] = field(default_factory=dict)  # the release folder's other files
     deny: list[str] = field(default_factory=list)  # folders the kernel may not read
     threads: int = 0  # math-library threads for the kernel (0: the libraries' default)
+    sandbox: str = "auto"  # OS isolation of the kernel: "bwrap", "none" or "auto" (see sandbox/)
     notes: list[str] = field(default_factory=list)  # what finding the file said (a wrong name)
 
 
@@ -52,6 +53,7 @@ class Execution:
     setup_failed: str | None = None  # grade id and error of a failed set-up cell
     died: str | None = None  # why the kernel stopped early, and in which cell
     timed_out: list[str] = field(default_factory=list)  # cells that hit a time limit
+    output_cut: list[str] = field(default_factory=list)  # cells whose output passed the cap
     patched: dict[str, list[str]] = field(default_factory=dict)  # test cell -> replaced names
     sandbox: list[dict] = field(default_factory=list)  # refused operations, with the cell
     error: str | None = None  # the grader itself failed (bug or infrastructure)

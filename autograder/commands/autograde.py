@@ -1,6 +1,7 @@
 """rnn-grade autograde: grade a folder or zip of submissions, print the table, write the CSV."""
 
 import os
+import sys
 import time
 from dataclasses import asdict
 
@@ -19,6 +20,9 @@ def add_arguments(p) -> None:
     lms_options.add_arguments(p)
     options.add_workers(p)
     options.add_limits(p)
+    options.add_sandbox(p)
+    # Not given: each assignment's budget comes from its solution's run time (budget.py).
+    p.set_defaults(notebook_timeout=None)
 
 
 def grade_class(course, submissions, args, feedback: bool, not_submitted=(), **engine):
@@ -28,13 +32,29 @@ def grade_class(course, submissions, args, feedback: bool, not_submitted=(), **e
     ``submissions``: a folder or zip, or Submissions already mapped (autograder/lms);
     ``not_submitted``: Results without a score for roster students who sent nothing.
     """
-    from .. import report
+    from .. import budget, report
     from ..feedback import write_feedback
     from ..grade import autograde
+    from ..limits import Limits
+    from ..sandbox import isolation
 
     started = time.monotonic()
-    results = autograde(course, submissions, jobs=args.jobs, limits=options.limits(args),
-                        progress=not args.no_progress, **engine)
+    sandbox = isolation.choose(getattr(args, "sandbox", "auto"), warn=False)
+    print(sandbox.summary())
+    if sandbox.warning():
+        print(sandbox.warning(), file=sys.stderr)
+    derive = getattr(args, "notebook_timeout", None) is None
+    if derive:
+        args.notebook_timeout = Limits.notebook_timeout
+    limits = options.limits(args)
+    budgets = None
+    if derive:
+        budgets, lines = budget.budgets(course.root, course.assignments, limits.notebook_timeout)
+        print("notebook budgets (student code of one notebook):")
+        print("\n".join("  " + line for line in lines))
+    results = autograde(course, submissions, jobs=args.jobs, limits=limits,
+                        progress=not args.no_progress, sandbox=sandbox.mode, budgets=budgets,
+                        **engine)
     graded, results = results, results + list(not_submitted)
     print(report.table(results))
     csv_path = report.write_csv(results, args.csv or os.path.join(course.root, "grades.csv"))

@@ -25,6 +25,7 @@ def add_arguments(p) -> None:
                    help="working folder for the demo (default grading/demo)")
     options.add_workers(p)
     options.add_limits(p)
+    options.add_sandbox(p)
     p.set_defaults(cell_timeout=20)  # the sample infinite loop costs one cell timeout
 
 

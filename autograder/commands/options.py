@@ -31,6 +31,13 @@ def limits(args) -> Limits:
     return Limits(**{f.name: getattr(args, f.name) for f in fields(Limits)})
 
 
+def add_sandbox(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sandbox", choices=["auto", "bwrap", "none"], default="auto",
+                   help="OS isolation of each kernel: bwrap (bubblewrap: no network, only its "
+                        "working folder visible, cgroup/rlimit limits), none (audit hook only), "
+                        "auto (bwrap where it works, else none with a warning; default)")
+
+
 def add_workers(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", "-j", type=int, default=None,
                    help="parallel worker processes (default: the number of cores)")

@@ -6,10 +6,14 @@ What it adds to nbgrader's ``Execute``, all through nbclient's hooks (``on_cell_
   TensorFlow import must never cost points on a busy machine), and a budget for the whole
   notebook (set-up excluded), so an infinite loop costs one cell's timeout, not cells x timeout;
 - a watchdog thread that kills the kernel past the notebook's hard deadline or its memory limit;
+- once a cell hits its time limit, what is left of the notebook's budget is capped at one more
+  cell timeout (the cells after a hang mostly call the same hanging code), and a cell that
+  ignores the interrupt is killed at twice its limit, so a hang costs about two cell timeouts;
 - a dead kernel (``os._exit``, segfault, killed) ends the run instead of aborting the batch;
   cells not run get an error output so nbgrader never gives them points for being silent;
 - the kernel is the sandboxed one (autograder/sandbox/), found by a private KernelSpecManager,
-  talking over IPC sockets in a private folder;
+  talking over IPC sockets in a private folder; under bubblewrap (``--sandbox``) it also runs
+  in its own namespaces and cgroup, seeing only its working folder and that socket folder;
 - the runtime guard (autograder/sandbox/guard.py): fingerprints after set-up, checks (and
   restores) before each test cell; after a test cell its source is dropped from the kernel's
   history and linecache, so later cells cannot read the hidden tests back.
@@ -36,10 +40,14 @@ from nbgrader.utils import is_grade, is_solution
 from traitlets import Float, Integer, Unicode
 
 from ..limits import Limits
-from ..sandbox import guard, launch
+from ..sandbox import guard, isolation, launch
 from ..task import Execution
 
 SKIP_TAG = "rnn-grade-not-run"
+# Output one cell may send (bytes of text and data) before the rest is dropped as it arrives, so
+# a flood never fills the worker's memory; nbgrader's LimitOutput trims what is kept further.
+OUTPUT_CAP = 4 * 1024 * 1024
+PROCESS_LIMIT = "starting more processes than the limit"
 # Drops a test cell's source (which holds the hidden tests) from what later cells could read:
 # IPython's input history (In, _ih, _i, _iN) and linecache (tracebacks, inspect).
 FORGET_HIDDEN_SOURCE = r'''
@@ -95,6 +103,10 @@ class LimitedExecute(Execute):
     deny = Unicode(help="os.pathsep-separated folders the kernel may not read.").tag(config=True)
     threads = Integer(0, help="Math-library threads per kernel (0: the libraries' default)."
                       ).tag(config=True)
+    sandbox = Unicode("auto", help="OS isolation of the kernel: auto, bwrap or none."
+                      ).tag(config=True)
+    processes = Integer(Limits.processes, help="Processes and threads of the kernel (bwrap)."
+                        ).tag(config=True)
     kernel_name = Unicode(launch.KERNEL_NAME)
     shutdown_kernel = Unicode("immediate")
     skip_cells_with_tag = Unicode(SKIP_TAG)
@@ -115,8 +127,10 @@ class LimitedExecute(Execute):
             self.setup_timeout = task.limits.setup_timeout
             self.notebook_timeout = task.limits.notebook_timeout
             self.memory_mb = task.limits.memory_mb
+            self.processes = task.limits.processes
             self.deny = os.pathsep.join(task.deny)
             self.threads = task.threads
+            self.sandbox = task.sandbox
         self.run = resources["findings"].execution if resources and "findings" in resources \
             else Execution()
         self._private = tempfile.mkdtemp(prefix="rg-")  # short: socket paths max ~100 chars
@@ -131,12 +145,16 @@ class LimitedExecute(Execute):
         self._current, self._index, self._started = "?", -1, 0.0
         self._t0 = time.monotonic()
         self._watching = False
+        self._cell_deadline: float | None = None
+        self._isolation = isolation.choose(self.sandbox, warn=False)
+        self._group = None  # the kernel's cgroup, when the sandbox made one
+        self._setup_cells = sum(1 for c in nb.cells if c.cell_type == "code" and is_setup(c))
         try:
             nb, resources = super().preprocess(nb, resources)
         except DeadKernelError as e:
-            self._stopped(nb, f"the kernel died in cell {self._current} "
-                              "(os._exit, a crash or a kill)" if self._index >= 0
-                          else f"the kernel died ({e})", "DeadKernelError")
+            self._stopped(nb, self._memory_exceeded() or (
+                f"the kernel died in cell {self._current} (os._exit, a crash or a kill)"
+                if self._index >= 0 else f"the kernel died ({e})"), "DeadKernelError")
         except Exception as e:  # no reply at all: the cell broke the kernel's machinery
             if self._index < 0:  # never got to run a cell: the grader failed, not the student
                 self.run.error = f"{type(e).__name__}: {e}"
@@ -153,6 +171,8 @@ class LimitedExecute(Execute):
                         del cell.metadata["tags"]
             if getattr(self, "_kernel_stderr", None) is not None:
                 self._kernel_stderr.close()
+            if self._group is not None:
+                self._group.close()
             shutil.rmtree(self._private, ignore_errors=True)
         return nb, resources
 
@@ -168,14 +188,39 @@ class LimitedExecute(Execute):
 
     # --- kernel start: the sandbox kernel, found by a private KernelSpecManager ---
     def create_kernel_manager(self):
-        kernels = launch.write_kernelspec(os.path.join(self._private, "kernels"))
+        # The sockets and connection file get a folder of their own: the one folder besides the
+        # working folder that a sandboxed kernel can write. The report file must exist to be
+        # bound into the sandbox.
+        sockets = os.path.join(self._private, "ipc")
+        os.makedirs(sockets, exist_ok=True)
+        open(self._report_path, "a").close()
+        argv, self._group = self._isolation.kernel_command(
+            launch.kernel_argv(), self._kernel_limits(), workdir=self._sandbox,
+            writable=(sockets, self._report_path))
+        kernels = launch.write_kernelspec(
+            os.path.join(self._private, "kernels"), argv,
+            interrupt_mode="message" if self._isolation.mode == "bwrap" else "signal")
         # IPC sockets, not TCP ports: kernels started at the same moment by parallel workers
         # can race for the same free port and die before replying ("kernel_info").
         self.km = self.kernel_manager_class(
             kernel_name=launch.KERNEL_NAME, config=self.config, transport="ipc",
-            ip=os.path.join(self._private, "kernel"),
+            ip=os.path.join(sockets, "kernel"),
+            connection_file=os.path.join(sockets, "kernel.json"),
             kernel_spec_manager=KernelSpecManager(kernel_dirs=[kernels]))
         return self.km
+
+    def _kernel_limits(self) -> isolation.KernelLimits:
+        # CPU seconds: every cell's wall-clock limit, on every thread the kernel may use; only
+        # a backstop behind the watchdog.
+        wall = self._setup_cells * self.setup_timeout + self.notebook_timeout + 2 * self.timeout
+        cores = self.threads or os.cpu_count() or 1
+        return isolation.KernelLimits(memory_mb=self.memory_mb, processes=self.processes,
+                                      cpu_seconds=int(wall * max(1, cores)) + 10)
+
+    def _memory_exceeded(self) -> str | None:
+        if self._group is not None and self._group.memory_exceeded():
+            return f"memory limit ({self.memory_mb:.0f} MB) exceeded in cell {self._current}"
+        return None
 
     async def async_start_new_kernel(self, **kwargs):
         self._kernel_stderr = open(os.devnull, "w")
@@ -194,6 +239,10 @@ class LimitedExecute(Execute):
 
     def _watch(self, km):
         limit = self.memory_mb * 1024 * 1024
+        if self._group is not None and self._group.memory_mb:
+            # The cgroup bounds memory exactly; summing the RSS of forked children would count
+            # their shared pages once per child.
+            limit = float("inf")
         while not self._stop.wait(0.1):
             proc = getattr(km.provisioner, "process", None) if km.provisioner else None
             if proc is None or proc.poll() is not None:
@@ -203,10 +252,13 @@ class LimitedExecute(Execute):
                 rss = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
             except psutil.Error:
                 continue
-            over_time = self._hard_deadline is not None and time.monotonic() > self._hard_deadline
-            if rss > limit or over_time:
+            now = time.monotonic()
+            ignored = self._cell_deadline is not None and now > self._cell_deadline
+            over_time = self._hard_deadline is not None and now > self._hard_deadline
+            if rss > limit or over_time or ignored:
                 self.run.died = (f"memory limit ({self.memory_mb:.0f} MB) exceeded"
-                                 if rss > limit else "notebook time limit exceeded")
+                                 if rss > limit else "time limit hit and the interrupt ignored"
+                                 if ignored else "notebook time limit exceeded")
                 self.run.died += f" in cell {self._current}"
                 try:
                     root.kill()
@@ -228,8 +280,11 @@ class LimitedExecute(Execute):
             cell.metadata.setdefault("tags", []).append(SKIP_TAG)  # nbclient skips the cell
             return
         self._started = time.monotonic()
+        # Backstops for code that ignores the interrupt nbclient sends at a cell timeout: the
+        # interrupt gets one more cell limit to work, and the notebook as a whole its budget.
+        self._cell_deadline = self._started + 2 * self._timeout_for(cell)
+        self._output_bytes = 0
         if not is_setup(cell) and self._hard_deadline is None:
-            # Backstop for code that ignores the interrupt nbclient sends at a cell timeout.
             self._hard_deadline = self._started + self._budget + 2 * self.timeout
 
     async def _check_guard_before_test(self, cell, cell_index):
@@ -250,10 +305,16 @@ class LimitedExecute(Execute):
         elapsed = time.monotonic() - self._started
         if is_test(cell):
             await self._hidden(FORGET_HIDDEN_SOURCE)
-        if any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", [])):
+        self._cell_deadline = None
+        timed_out = any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", []))
+        if timed_out:
             self.run.timed_out.append(name)
         for report in self._new_sandbox_reports():
             self.run.sandbox.append({**report, "cell": name})
+        if self._group is not None and self._group.processes_exceeded() and not any(
+                r.get("kind") == PROCESS_LIMIT for r in self.run.sandbox):
+            self.run.sandbox.append({"kind": PROCESS_LIMIT, "event": "pids.max", "cell": name,
+                                     "path": f"limit {self._group.processes}"})
         if is_setup(cell):
             self.run.setup_s += elapsed
             failed = [o for o in cell.outputs if o.output_type == "error"]
@@ -267,6 +328,25 @@ class LimitedExecute(Execute):
         else:
             self.run.student_s += elapsed
             self._budget -= elapsed
+            if timed_out:
+                # The cells after a hang mostly call the hanging code again: they share what
+                # is left of one more cell limit, instead of each waiting out its own.
+                self._budget = min(self._budget, self.timeout)
+
+    def output(self, outs, msg, display_id, cell_index):
+        """nbclient's output handling, with the output of one cell capped at ``OUTPUT_CAP``."""
+        content = msg.get("content", {})
+        size = len(content.get("text", "")) + sum(len(str(v)) for v in
+                                                  content.get("data", {}).values())
+        self._output_bytes = getattr(self, "_output_bytes", 0) + size
+        if self._output_bytes <= OUTPUT_CAP or msg.get("msg_type") == "error":
+            return super().output(outs, msg, display_id, cell_index)
+        if self._current not in self.run.output_cut:
+            self.run.output_cut.append(self._current)
+            # stdout: nbgrader fails a test cell that writes to stderr.
+            outs.append(new_output("stream", name="stdout", text=(
+                f"\n[rnn-grade: output past {OUTPUT_CAP // 2**20} MB dropped]\n")))
+        return None
 
     async def _hidden(self, code: str, expression: str | None = None):
         """Runs grader code in the kernel without recording it in the notebook."""

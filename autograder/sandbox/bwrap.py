@@ -2,8 +2,10 @@
 
 What the kernel sees: the system (``/usr``, ``/lib*``, ``/bin``, a few files of ``/etc``) and the
 Python environment (the venv, the base interpreter, the editable packages it imports) read-only;
-its working folder (the assignment copy) and the folder of its IPC sockets writable; fresh
-tmpfs for ``/tmp`` and ``HOME``; its own ``/proc`` and minimal ``/dev``. Nothing else is
+its working folder (the assignment copy) and the folder of its IPC sockets writable; a fresh
+tmpfs for ``/tmp``; its own ``/proc`` and minimal ``/dev``. ``HOME`` and ``TMPDIR`` are left to
+the caller's environment (the grader puts them in the working folder, where the audit hook
+also lets the kernel write). Nothing else is
 mounted, so the course folder, the gradebook, ``source/``, ``solutions/``, the submissions and
 the grader's files do not exist inside (absent, rather than refused). Namespaces: network (no
 route out: only the sandbox's own loopback), PID (the grader cannot be seen or signalled), IPC,
@@ -28,8 +30,7 @@ ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime",
        "passwd", "group", "hosts", "fonts", "mime.types", "os-release", "ssl/openssl.cnf")
 # Linux reports online CPUs here; without it os.cpu_count() and thread pools fall back badly.
 SYS = ("/sys/devices/system/cpu",)
-HOME = "/home/student"
-TMPFS_MB = 512  # each of /tmp and HOME; tmpfs pages count against the kernel's memory cgroup
+TMPFS_MB = 512  # /tmp; tmpfs pages count against the kernel's memory cgroup
 
 
 @dataclass(frozen=True)
@@ -120,8 +121,7 @@ def command(bwrap: Bwrap, argv: list[str], *, workdir: str, writable: tuple = ()
         args += ["--ro-bind", folder, folder]
     args += ["--proc", "/proc", "--dev", "/dev"]
     size = ["--size", str(TMPFS_MB * 1024 * 1024)] if bwrap.tmpfs_size else []
-    args += [*size, "--tmpfs", "/tmp", *size, "--tmpfs", HOME, "--setenv", "HOME", HOME,
-             "--setenv", "TMPDIR", "/tmp",
+    args += [*size, "--tmpfs", "/tmp",
              # ipykernel exits when its parent looks like pid 1, which bwrap's reaper is;
              # --die-with-parent does that job instead.
              "--unsetenv", "JPY_PARENT_PID"]

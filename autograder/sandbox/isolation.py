@@ -28,8 +28,9 @@ NOT_PROTECTED = ("kernels run as the grading user with its network access; nativ
                  "polling and processes not at all")
 
 
-class SandboxUnavailable(RuntimeError):
-    """``--sandbox bwrap`` was asked for and bubblewrap cannot run here."""
+class SandboxUnavailable(ValueError):
+    """``--sandbox bwrap`` was asked for and bubblewrap cannot run here (a bad option value
+    for this machine: the command line reports it as such)."""
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,8 @@ class Isolation:
         return [sys.executable, "-I", "-S", ENTER, json.dumps(spec), "--", *wrapped], group
 
 
-def choose(mode: str = "auto") -> Isolation:
-    """The isolation for ``mode``; ``auto`` warns (once per process) when it falls back."""
+def choose(mode: str = "auto", warn: bool = True) -> Isolation:
+    """The isolation for ``mode``; ``auto`` warns when it falls back (unless ``warn=False``)."""
     if mode not in MODES:
         raise ValueError(f"--sandbox must be one of {', '.join(MODES)}, not {mode!r}")
     if mode == "none":
@@ -123,6 +124,7 @@ def choose(mode: str = "auto") -> Isolation:
             raise SandboxUnavailable(f"--sandbox bwrap: {found} (install it: apt-get install "
                                      "bubblewrap, dnf install bubblewrap)")
         isolation = Isolation("none", why_not=found)
-        warnings.warn(isolation.warning(), RuntimeWarning, stacklevel=2)
+        if warn:
+            warnings.warn(isolation.warning(), RuntimeWarning, stacklevel=2)
         return isolation
     return Isolation("bwrap", bwrap=found, hierarchy=cgroups.find())

@@ -19,13 +19,19 @@ def kernel_argv() -> list[str]:
     return [sys.executable, "-m", "autograder.sandbox.kernel", "-f", "{connection_file}"]
 
 
-def write_kernelspec(kernels_dir: str) -> str:
-    """Writes the sandbox kernelspec under ``kernels_dir``; returns ``kernels_dir``."""
+def write_kernelspec(kernels_dir: str, argv: list[str] | None = None,
+                     interrupt_mode: str = "signal") -> str:
+    """Writes the sandbox kernelspec under ``kernels_dir``; returns ``kernels_dir``.
+
+    ``argv``: the command (default ``kernel_argv()``, unwrapped). ``interrupt_mode="message"``
+    makes jupyter_client ask the kernel to interrupt itself, for kernels that the grader's
+    signals cannot reach (under bubblewrap the kernel leads a session of its own).
+    """
     spec = os.path.join(kernels_dir, KERNEL_NAME)
     os.makedirs(spec, exist_ok=True)
     with open(os.path.join(spec, "kernel.json"), "w") as f:
-        json.dump({"argv": kernel_argv(), "display_name": "rnn-grade sandbox",
-                   "language": "python"}, f)
+        json.dump({"argv": argv or kernel_argv(), "display_name": "rnn-grade sandbox",
+                   "language": "python", "interrupt_mode": interrupt_mode}, f)
     return kernels_dir
 
 
