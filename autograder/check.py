@@ -106,12 +106,12 @@ def check(course, path: str, limits: Limits | None = None) -> CheckReport:
 
 
 def release_cells(release) -> dict[str, SourceCell]:
-    """The release's locked and graded cells, standing in for the gradebook's (no hidden tests)."""
+    """The release's nbgrader cells, standing in for the gradebook's (no hidden tests)."""
     return {grade_id(c): SourceCell(grade_id(c), c.cell_type, c.source, is_locked(c),
                                     compute_checksum(c),
                                     float(c.metadata.nbgrader.get("points", 0)) if is_grade(c)
                                     else None)
-            for c in release.cells if grade_id(c) and (is_locked(c) or is_grade(c))}
+            for c in release.cells if grade_id(c)}
 
 
 def _only_hidden(source: str) -> bool:
