@@ -126,9 +126,12 @@ def find_drift(course_dir: Path = COURSE_DIR, solutions_dir: Path = SOLUTIONS_DI
     nbgrader metadata). Solutions are compared by their cells' type and source, and must have
     been executed without errors; they are not re-executed.
     """
+    from .course import Course
+
     course_dir, solutions_dir = Path(course_dir), Path(solutions_dir)
+    course = Course(str(course_dir))
     problems = []
-    ids = assignments(course_dir)
+    ids = course.assignments
     with tempfile.TemporaryDirectory(prefix="rnn-course-drift-") as tmp:
         fresh = Path(tmp) / "course"
         fresh.mkdir()
@@ -137,15 +140,16 @@ def find_drift(course_dir: Path = COURSE_DIR, solutions_dir: Path = SOLUTIONS_DI
             shutil.copy(course_dir / "nbgrader_config.py", fresh)
         build_release(fresh, ids)
         for assignment in ids:
-            name = Path("release") / assignment / f"{assignment}.ipynb"
-            if not (course_dir / name).is_file():
+            path = Path(course.release_path(assignment))
+            name = path.relative_to(course.root)
+            if not path.is_file():
                 problems.append(f"course/{name}: missing")
                 continue
-            expected = nbformat.read(fresh / name, as_version=4)
-            committed = nbformat.read(course_dir / name, as_version=4)
+            expected = nbformat.read(Course(str(fresh)).release_path(assignment), as_version=4)
+            committed = nbformat.read(path, as_version=4)
             if _cells(committed, True) != _cells(expected, True):
                 problems.append(f"course/{name}: differs from what source/ generates")
-    released = course_dir / "release"
+    released = Path(course.root) / course.coursedir.release_directory
     if released.is_dir():
         for extra in sorted(set(p.name for p in released.iterdir() if p.is_dir()) - set(ids)):
             problems.append(f"course/release/{extra}: no such assignment in source/")
@@ -155,7 +159,7 @@ def find_drift(course_dir: Path = COURSE_DIR, solutions_dir: Path = SOLUTIONS_DI
         if not path.is_file():
             problems.append(f"solutions/{path.name}: missing")
             continue
-        source = nbformat.read(course_dir / "source" / assignment / f"{assignment}.ipynb", 4)
+        source = nbformat.read(course.source_path(assignment), 4)
         solution = nbformat.read(path, as_version=4)
         if _cells(solution, False) != _cells(source, False):
             problems.append(f"solutions/{path.name}: cells differ from source/{assignment}")
