@@ -1,7 +1,8 @@
 """Regenerates everything the course derives from `course/source`, and finds what has drifted.
 
 The student release (`course/release/<id>/`) comes from nbgrader's generate_assignment; the
-executed solutions (`solutions/<id>.ipynb`, outputs and plots included) from nbclient.
+executed solutions (`solutions/<id>.ipynb`, outputs and plots included) from nbclient, and how
+long each took (`course/solution-times.json`, for rnn-grade's time budgets).
 
     python -m autograder.build            # regenerate release and solutions
     python -m autograder.build --check    # exit 1 and list what drifted; executes nothing
@@ -18,6 +19,8 @@ import time
 from pathlib import Path
 
 import nbformat
+
+from . import budget
 
 REPO = Path(__file__).resolve().parent.parent
 COURSE_DIR = REPO / "course"
@@ -173,7 +176,9 @@ def find_drift(course_dir: Path = COURSE_DIR, solutions_dir: Path = SOLUTIONS_DI
         for extra in sorted(p.stem for p in solutions_dir.glob("*.ipynb")):
             if extra not in ids:
                 problems.append(f"solutions/{extra}.ipynb: no such assignment in source/")
-    return problems
+    from .student_kit import kit_drift  # the student kit, rebuilt from release/ and compared
+
+    return problems + kit_drift(course_dir)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,8 +204,11 @@ def main(argv: list[str] | None = None) -> int:
     ids = args.assignment or None
     for path in build_release(args.course, ids):
         print(f"release: {path}")
-    for assignment, seconds in build_solutions(args.course, args.solutions, ids).items():
+    times = build_solutions(args.course, args.solutions, ids)
+    for assignment, seconds in times.items():
         print(f"solution: {args.solutions / (assignment + '.ipynb')} executed in {seconds:.1f} s")
+    # rnn-grade derives each notebook's time budget from these (autograder/budget.py).
+    print(f"solution run times: {budget.save(args.course, times)}")
     return 0
 
 

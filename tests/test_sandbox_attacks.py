@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import socket
-import sys
 import threading
 import time
 from dataclasses import asdict
@@ -21,8 +20,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 import sample_class
+
 from autograder import report
 from autograder.course import Course
 from autograder.feedback import generate

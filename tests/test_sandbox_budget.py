@@ -7,7 +7,6 @@ without bubblewrap ``rnn-grade autograde`` warns once, names what is not protect
 as before.
 """
 
-import json
 import shutil
 from pathlib import Path
 

@@ -35,8 +35,9 @@ def sandbox():
     return isolation.choose("bwrap")
 
 
-def run_inside(iso, tmp_path, code: str, limits=isolation.KernelLimits(), timeout=60,
-               readable=()) -> subprocess.CompletedProcess:
+def run_inside(iso, tmp_path, code: str, limits: isolation.KernelLimits | None = None,
+               timeout=60, readable=()) -> subprocess.CompletedProcess:
+    limits = limits or isolation.KernelLimits()
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
     argv, group = iso.kernel_command([sys.executable, "-c", textwrap.dedent(code)], limits,
