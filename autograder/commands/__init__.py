@@ -4,6 +4,7 @@ A command module has ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(arg
 code``; listing it in ``COMMANDS`` is all it takes to add it to ``rnn-grade`` (autograder/cli.py).
 """
 
+from .. import student_kit
 from . import autograde, check, demo, export, feedback, release, similarity
 
-COMMANDS = [release, autograde, feedback, export, similarity, check, demo]
+COMMANDS = [release, autograde, feedback, export, similarity, check, demo, student_kit]

@@ -1,0 +1,298 @@
+"""`rnn-grade student-kit OUT`: what an instructor hands out, and nothing else.
+
+    OUT/<assignment>/<assignment>.ipynb   the release notebooks (course/release)
+    OUT/wheels/rnn_course_student-*.whl   the student package, with the release and the self-check
+    OUT/README.md                         install, open JupyterLab, self-check, submit
+
+`pip install OUT/wheels/*.whl` installs everything: the wheel names TensorFlow, Keras, nbgrader and
+JupyterLab as dependencies, taken from the root pyproject.toml so the two never disagree. The
+wheel is built offline from a temporary copy of `rnn_course_student/` with a generated
+pyproject, plus the release notebooks and a manifest (`release/course.json`: the course id and
+which test cells also hold hidden tests; the hidden tests themselves never leave the instructor).
+`kit_drift()` rebuilds the kit and lists what no longer matches course/, for
+`python -m autograder.build --check`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+COURSE_DIR = REPO / "course"
+KIT_PACKAGE = REPO / "rnn_course_student"
+DISTRIBUTION = "rnn_course_student"
+COURSE_ID = "rnn-course"
+# What the kit needs from the course extra of the root project: notebooks, the Validate button,
+# and the self-check's kernel runner. The rest of that extra (tqdm, psutil, dask) is the grader's.
+KIT_EXTRAS = ("nbgrader", "jupyterlab", "nbclient", "nbformat")
+HIDDEN = "### BEGIN HIDDEN TESTS"
+
+
+def assignments(course_dir: Path = COURSE_DIR) -> list[str]:
+    source = Path(course_dir) / "source"
+    return sorted(p.name for p in source.iterdir() if (p / f"{p.name}.ipynb").is_file())
+
+
+def manifest(course_dir: Path = COURSE_DIR) -> dict:
+    """The kit's course.json: the course id and, per assignment, the grade ids of test cells that
+    hold hidden tests (so rnn-check can say "more checks run at grading")."""
+    import nbformat
+
+    entries = {}
+    for assignment in assignments(course_dir):
+        source = nbformat.read(Path(course_dir) / "source" / assignment / f"{assignment}.ipynb",
+                               as_version=4)
+        hidden = [c.metadata["nbgrader"]["grade_id"] for c in source.cells
+                  if HIDDEN in c.source and c.metadata.get("nbgrader", {}).get("grade_id")]
+        entries[assignment] = {"notebook": f"{assignment}.ipynb", "hidden_tests": hidden}
+    return {"course_id": COURSE_ID, "assignments": entries}
+
+
+def kit_requirements(pyproject: Path = REPO / "pyproject.toml") -> list[str]:
+    """The root project's runtime dependencies plus the kit's part of its course extra."""
+    project = tomllib.loads(pyproject.read_text())["project"]
+    extras = [r for r in project["optional-dependencies"]["course"]
+              if r.split("[")[0].split(">")[0].split("=")[0].split("<")[0].strip() in KIT_EXTRAS]
+    return list(project["dependencies"]) + extras
+
+
+def _pyproject(version: str, requirements: list[str]) -> str:
+    deps = "".join(f"    {json.dumps(r)},\n" for r in requirements)
+    return f"""[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "{DISTRIBUTION}"
+version = "{version}"
+description = "The student kit of the RNN course: what the notebooks import, and rnn-check."
+requires-python = ">=3.11"
+dependencies = [
+{deps}]
+
+[project.scripts]
+rnn-check = "rnn_course_student.selfcheck:main"
+
+[tool.setuptools]
+packages = ["rnn_course_student"]
+
+[tool.setuptools.package-data]
+rnn_course_student = ["release/*.ipynb", "release/*.json"]
+"""
+
+
+def _stage(staging: Path, course_dir: Path) -> None:
+    """A buildable copy of the kit: the package, the release notebooks and the manifest."""
+    package = staging / "rnn_course_student"
+    shutil.copytree(KIT_PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__", "release"))
+    release = package / "release"
+    release.mkdir()
+    for assignment in assignments(course_dir):
+        notebook = Path(course_dir) / "release" / assignment / f"{assignment}.ipynb"
+        if notebook.is_file():  # a missing release is reported by build_kit and the drift check
+            shutil.copy2(notebook, release)
+    (release / "course.json").write_text(json.dumps(manifest(course_dir), indent=1) + "\n")
+    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    (staging / "pyproject.toml").write_text(_pyproject(version, kit_requirements()))
+
+
+def build_wheel(wheels: Path, course_dir: Path = COURSE_DIR) -> Path:
+    """Builds the kit's wheel into `wheels/` offline (no index, no build isolation); returns it."""
+    wheels.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="rnn-kit-") as tmp:
+        staging = Path(tmp) / "src"
+        _stage(staging, course_dir)
+        result = subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+             "--no-index", "--quiet", "--wheel-dir", str(wheels), str(staging)],
+            capture_output=True, text=True, cwd=tmp)
+        if result.returncode != 0:
+            raise RuntimeError(f"building the kit's wheel failed:\n{result.stdout}{result.stderr}")
+    built = sorted(wheels.glob(f"{DISTRIBUTION}-*.whl"))
+    if not built:
+        raise RuntimeError(f"pip reported success but wrote no {DISTRIBUTION} wheel to {wheels}")
+    return built[-1]
+
+
+README = """# {course}: your kit
+
+This folder holds the course's notebooks and, in `wheels/`, the one package they need.
+
+## Install (once)
+
+You need Python 3.11 or newer.
+
+```bash
+python3 -m venv rnn-course            # a fresh environment, here in the folder rnn-course/
+. rnn-course/bin/activate              # Windows: rnn-course\\Scripts\\activate
+pip install wheels/*.whl               # TensorFlow, Keras, JupyterLab and nbgrader come with it
+```
+
+(Windows PowerShell: `pip install (Get-ChildItem wheels\\*.whl)`. On Colab or a JupyterHub,
+upload the wheel and run `!pip install rnn_course_student-*.whl` in a notebook cell.)
+
+## Work
+
+```bash
+jupyter lab
+```
+
+Open `<assignment>/<assignment>.ipynb` ({notebooks}) in order. Run the first cell, then fill in
+every cell that says `raise NotImplementedError()` (delete that line) and the written answers
+that say "YOUR ANSWER HERE". The cells with `assert`s below each exercise check your work; do not
+edit them. JupyterLab's **Validate** button (nbgrader's toolbar) runs the whole notebook.
+
+## Check before you submit
+
+```bash
+rnn-check rnn1_forward/rnn1_forward.ipynb
+```
+
+runs your notebook as the grader will and reports each exercise: **pass**, **FAIL** with the
+reason, or **not implemented yet**; it says where a test cell has further, hidden checks that run
+only at grading, and lists the written answers you have not written yet with their points. It
+exits with 0 when every visible check passes, 1 when some fail, 2 when it could not check the
+file (and says why).
+
+## Submit
+
+Hand in each notebook file itself, under the name it came with (`rnn1_forward.ipynb`, ...),
+as your instructor asks. Do not rename it, and do not edit or delete the read-only cells: the
+grader puts the original test cells back and adds hidden tests (other shapes, float32 and
+float64, and that you did not call the very function you were asked to write).
+"""
+
+
+def write_readme(out: Path, ids: list[str]) -> Path:
+    path = out / "README.md"
+    path.write_text(README.format(course=COURSE_ID,
+                                  notebooks=", ".join(f"`{a}`" for a in ids)))
+    return path
+
+
+def build_kit(out: Path, course_dir: Path = COURSE_DIR) -> list[Path]:
+    """Writes the kit into `out` (which must be empty or absent); returns the files written."""
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise FileExistsError(f"{out} is not empty: give a new or empty folder for the kit.")
+    ids = assignments(course_dir)
+    written = []
+    for assignment in ids:
+        release = Path(course_dir) / "release" / assignment / f"{assignment}.ipynb"
+        if not release.is_file():
+            raise FileNotFoundError(f"{release} is missing: run `python -m autograder.build`.")
+        target = out / assignment / f"{assignment}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(release, target)
+        written.append(target)
+    written.append(build_wheel(out / "wheels", course_dir))
+    written.append(write_readme(out, ids))
+    return written
+
+
+# --- drift ---------------------------------------------------------------------------------------
+
+
+def _defined_names(tree) -> set[str]:
+    names = {n.name for n in ast.walk(tree)
+             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else [])
+        for target in targets:
+            names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return names
+
+
+def kit_drift(course_dir: Path = COURSE_DIR) -> list[str]:
+    """Rebuilds the kit's wheel and lists what does not match the course: release notebooks or
+    manifest that differ, kit modules the release imports but the wheel lacks, and kit names
+    that an answer cell defines. Empty when the kit is in step."""
+    import nbformat
+
+    problems = []
+    answers = {}
+    for assignment in assignments(course_dir):
+        source = nbformat.read(Path(course_dir) / "source" / assignment / f"{assignment}.ipynb",
+                               as_version=4)
+        for cell in source.cells:
+            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
+                answers.update(dict.fromkeys(_defined_names(ast.parse(cell.source)), assignment))
+    with tempfile.TemporaryDirectory(prefix="rnn-kit-check-") as tmp:
+        try:
+            wheel = build_wheel(Path(tmp), course_dir)
+        except RuntimeError as error:
+            return [f"kit: {error}"]
+        with zipfile.ZipFile(wheel) as archive:
+            files = {name: archive.read(name) for name in archive.namelist()}
+    modules = {name[:-3].replace("/", "."): data for name, data in files.items()
+               if name.endswith(".py")}
+    for assignment in assignments(course_dir):
+        packaged = files.get(f"rnn_course_student/release/{assignment}.ipynb")
+        release = Path(course_dir) / "release" / assignment / f"{assignment}.ipynb"
+        if not release.is_file():
+            continue  # find_drift reports it
+        if packaged != release.read_bytes():
+            problems.append(f"kit: its release/{assignment}.ipynb differs from {release}")
+        for cell in nbformat.read(release, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            for node in ast.walk(ast.parse(cell.source)):
+                if (isinstance(node, ast.ImportFrom)
+                        and (node.module or "").startswith(DISTRIBUTION)):
+                    module = modules.get(node.module) or modules.get(node.module + ".__init__")
+                    sub = {a.name for a in node.names} - {m.rsplit(".", 1)[-1] for m in modules}
+                    if module is None:
+                        problems.append(f"kit: {assignment} imports {node.module}, not in the kit")
+                    elif sub - _defined_names(ast.parse(module)):
+                        problems.append(f"kit: {assignment} imports {sorted(sub)} from "
+                                        f"{node.module}, which does not define them")
+    packaged_manifest = json.loads(files.get("rnn_course_student/release/course.json", b"{}"))
+    if packaged_manifest != manifest(course_dir):
+        problems.append("kit: release/course.json differs from the hidden tests of course/source")
+    for name, data in sorted(modules.items()):
+        clash = _defined_names(ast.parse(data)) & set(answers)
+        if clash:
+            problems.append(f"kit: {name} defines {sorted(clash)}, an answer of "
+                            f"{sorted({answers[n] for n in clash})}")
+    return problems
+
+
+# --- the `rnn-grade student-kit` command (see autograder/commands/__init__.py) -------------------
+
+NAME = "student-kit"
+HELP = "write what students get: release notebooks, the kit's wheel (with rnn-check), a README"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("out", type=Path, help="a new or empty folder for the kit")
+
+
+def run(args) -> int:
+    try:
+        written = build_kit(args.out)
+    except (FileExistsError, FileNotFoundError, RuntimeError) as problem:
+        print(f"rnn-grade student-kit: {problem}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(path)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="rnn-grade student-kit", description=HELP)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
