@@ -14,6 +14,7 @@ from pathlib import Path
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import GenerateFeedback
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 from nbgrader.utils import capture_log, temp_attrs
 from traitlets import List
@@ -63,13 +64,11 @@ def generate(course, assignment: str, student: str = "*") -> None:
     Raises:
         RuntimeError: nbgrader could not render it; the message carries its log.
     """
-    from .build import nbgrader_api
-
-    api = nbgrader_api(course.root)
-    with temp_attrs(api.coursedir, assignment_id=assignment, student_id=student):
-        app = CourseFeedback(coursedir=api.coursedir, parent=api)
+    coursedir = CourseDirectory(config=course.config)
+    with temp_attrs(coursedir, assignment_id=assignment, student_id=student):
+        app = CourseFeedback(coursedir=coursedir, config=course.config)
         app.force = True
-        outcome = capture_log(app)
+        outcome = capture_log(app)  # as NbGraderAPI.generate_feedback runs it
     if not outcome["success"]:
         raise RuntimeError(f"nbgrader generate_feedback {assignment} for {student} failed:\n"
                            f"{outcome.get('log', '')}\n{outcome.get('error', '')}")

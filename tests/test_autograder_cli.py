@@ -82,6 +82,9 @@ def test_feedback_shows_tracebacks_but_no_hidden_test_code(graded):
     assert "NotImplementedError" in pages["empty"] and "Traceback" in pages["empty"]
     assert "assert_allclose(square(np.array([1.0, 2.0]))" in pages["empty"]  # visible test
     assert "could not be graded" in pages["invalid_json"]
+    assert "not valid JSON" in pages["invalid_json"]
+    assert "tiny1: graded" in pages["correct"]  # rnn-grade's verdict, above nbgrader's page
+    assert "Score: 3.0 / 3.0" in pages["correct"]  # nbgrader's feedback template
 
 
 def test_export_has_a_column_per_graded_cell(graded, tmp_path):
