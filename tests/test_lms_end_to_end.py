@@ -17,7 +17,9 @@ from autograder.lms.plugins import CanvasExportPlugin
 from autograder.lms.samples import canvas_entry, canvas_roster, write_zip
 
 FIXTURE_COURSE = Path(__file__).parent / "fixtures" / "tiny_course"
-LIMIT_ARGS = ["--timeout", "5", "--setup-timeout", "60", "--memory-mb", "500"]
+# Generous limits: this test is about mapping and export, not time limits, on a busy machine.
+LIMIT_ARGS = ["--timeout", "30", "--setup-timeout", "120", "--notebook-timeout", "120",
+              "--memory-mb", "500"]
 
 pytestmark = pytest.mark.slow
 
@@ -67,6 +69,10 @@ def test_canvas_zip_graded_exported_and_compared(tmp_path, capsys):
     assert (rows["340936"]["score"], rows["340936"]["status"]) == ("", "failed-to-grade")
     assert (rows["mroe"]["score"], rows["mroe"]["status"]) == ("", "not submitted")
 
+    # An instructor's manual grade in the formgrader (bsmith's first test: 2 of 2 -> 1).
+    with Gradebook(course.db_url) as gb:
+        gb.find_grade("square_values", "tiny1", "tiny1", "bsmith").manual_score = 1
+        gb.db.commit()
     export = str(tmp_path / "canvas-import.csv")
     assert main(["--course", course.root, "export", "--canvas", roster, "--out", export,
                  "--assignment", "tiny1"]) == 0
@@ -75,7 +81,7 @@ def test_canvas_zip_graded_exported_and_compared(tmp_path, capsys):
         exported = list(csv.reader(f))
     assert exported[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
                            "tiny1 (501)"]
-    assert exported[1:] == [["Smith, Bob", "340934", "S1", "bsmith", "A", "3"],
+    assert exported[1:] == [["Smith, Bob", "340934", "S1", "bsmith", "A", "2"],  # manual
                             ["Lee, Ann", "340935", "S2", "alee", "A", "0"],
                             ["Ng, Kim", "340936", "", "", "B", ""],  # failed: empty, not 0
                             ["Roe, Max", "340938", "S5", "mroe", "B", ""]]
@@ -88,7 +94,26 @@ def test_canvas_zip_graded_exported_and_compared(tmp_path, capsys):
                            ).export(gb)
     assert Path(plugin_out).read_text() == Path(export).read_text()
 
+    moodle_roster = tmp_path / "participants.csv"
+    moodle_roster.write_text("First name,Last name,Username,Email address\n"
+                             "Bob,Smith,bsmith,bob@uni.example\nAnn,Lee,alee,ann@uni.example\n"
+                             "Kim,Ng,340936,kim@uni.example\n")
+    moodle_out = str(tmp_path / "moodle-import.csv")
+    assert main(["--course", course.root, "export", "--moodle", str(moodle_roster),
+                 "--out", moodle_out, "--assignment", "tiny1"]) == 0
+    out = capsys.readouterr().out
+    with open(moodle_out, newline="", encoding="utf-8") as f:
+        assert list(csv.reader(f)) == [["Email address", "Full name", "tiny1"],
+                                       ["bob@uni.example", "Bob Smith", "2"],
+                                       ["ann@uni.example", "Ann Lee", "0"]]
+    assert "340936: no score in any column" in out  # failed: left out, not 0
+
     assert main(["--course", course.root, "similarity", "tiny1", "--submissions", zip_path,
                  "--out", str(tmp_path / "sim")]) == 0
     out = capsys.readouterr().out
     assert "not a verdict" in out and (tmp_path / "sim" / "similarity-tiny1.html").exists()
+    # Without --submissions: the graded notebooks of the course (bsmith's and alee's).
+    assert main(["--course", course.root, "similarity", "tiny1"]) == 0
+    out = capsys.readouterr().out
+    assert "no code of their own, not compared: alee" in out
+    assert (tmp_path / "course" / "similarity" / "similarity-tiny1.csv").exists()
