@@ -15,6 +15,7 @@ import copy
 import os
 import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -54,14 +55,19 @@ def _missing_browser():
     return None
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Chromium through Selenium, offline, with a fresh profile."""
+def _require_browser():
+    """Skips (fails in CI) when the browser cannot run, saying why."""
     reason = _missing_browser()
     if reason:
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the browser test: {reason}")
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium through Selenium, offline, with a fresh profile."""
+    _require_browser()
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
@@ -194,3 +200,13 @@ def test_check_prints_the_message_first_without_the_helpers_frames(wrong_submiss
     assert "look again at the exponent" in lines[0]
     assert "Traceback, in your notebook" in failure and "Cell In[" in failure
     assert "checks.py" not in failure and "(1 frame in the course's checking code" in failure
+
+
+def test_a_missing_browser_skips_with_the_reason_but_fails_in_ci(monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install chromium"):
+        _require_browser()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the browser test"):
+        _require_browser()
