@@ -66,6 +66,26 @@ def _can_create_in(folder: str) -> bool:
         return False
 
 
+def _remove_stale(folder: str) -> None:
+    """Removes kernel groups left by graders that were killed (their pid is gone)."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        parts = name.split("-")
+        if name.startswith("rnn-grade-") and len(parts) == 4 and parts[2].isdigit():
+            try:
+                os.kill(int(parts[2]), 0)
+            except ProcessLookupError:
+                try:
+                    os.rmdir(os.path.join(folder, name))  # fails while processes remain
+                except OSError:
+                    pass
+            except OSError:
+                pass
+
+
 def find() -> Hierarchy | None:
     """The cgroup hierarchy the grader may create kernel groups in, or None."""
     try:
@@ -81,6 +101,7 @@ def find() -> Hierarchy | None:
             except OSError:
                 continue
             if set(CONTROLLERS) <= enabled and _can_create_in(folder):
+                _remove_stale(folder)
                 return Hierarchy(2, {c: folder for c in CONTROLLERS})
     parents = {}
     for root, point, fstype, options in mounts:  # v1: one hierarchy per controller
@@ -88,6 +109,7 @@ def find() -> Hierarchy | None:
             if fstype == "cgroup" and c in options and c in own and c not in parents:
                 folder = _folder(root, point, own[c])
                 if _can_create_in(folder):
+                    _remove_stale(folder)
                     parents[c] = folder
     return Hierarchy(1, parents) if parents else None
 
