@@ -1,6 +1,7 @@
 """rnn_tf: a vanilla RNN written by hand in Keras 3, and the tools to see why its gradients vanish.
 
-The public API, one section per lesson (each module's docstring says which part of the lecture it serves).
+The public API, one section per lesson (each module's docstring says which part of the lecture it
+serves).
 """
 
 from rnn_course_student.environment import quiet_tensorflow as _quiet_tensorflow

@@ -345,8 +345,8 @@ def clipping_does_not_fix_vanishing(
 def adding_problem_vs_length():
     """(d) The adding problem: where a vanilla RNN stops learning, with and without clipping.
 
-    The sweep lives in `rnn_tf.long_range` (it trains ten models, ~25 s on 2 cores); this wraps it in
-    the same (data, figure) shape as the experiments above.
+    The sweep lives in `rnn_tf.long_range` (it trains ten models, ~25 s on 2 cores); this wraps it
+    in the same (data, figure) shape as the experiments above.
     """
     sweep = long_range.adding_sweep()
     return sweep, long_range.plot_adding_sweep(sweep)

@@ -15,9 +15,10 @@ def pytest_terminal_summary(terminalreporter):
 
     Reported in every run so a slow notebook (the budget is 30 s on 2 cores) shows up in CI logs.
     """
+    stats = terminalreporter.stats
     rows = [
         (name, value, report.nodeid)
-        for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", [])
+        for report in stats.get("passed", []) + stats.get("failed", [])
         if report.when == "call"
         for name, value in report.user_properties
         if "seconds" in name

@@ -7,10 +7,9 @@ matplotlib.use("Agg")  # before pyplot, which is imported only to check that not
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-
-import tensorflow as tf  # noqa: E402
 
 from rnn_tf.clipping import clip_by_global_norm, clip_by_norm, global_norm  # noqa: E402
 from rnn_tf.experiments import (  # noqa: E402

@@ -9,11 +9,11 @@ fall back to the general path (with the same results as Keras) for masks and dro
 import importlib
 import types
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-import keras
 import rnn_tf
 from rnn_tf import fast_path
 
@@ -293,7 +293,7 @@ def test_any_failure_of_the_private_modules_keeps_the_layer_on_the_general_path(
     ours, theirs = twin_layers(return_sequences=True)
     x = tf.constant(np.random.default_rng(9).normal(size=(3, 6, 4)).astype("float32"))
     for a, b in zip(compiled_outputs_and_gradients(ours, x),
-                    compiled_outputs_and_gradients(theirs, x)):
+                    compiled_outputs_and_gradients(theirs, x), strict=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=ATOL["float32"])
     assert not fast_path_calls
     with pytest.raises(RuntimeError, match="general path"):

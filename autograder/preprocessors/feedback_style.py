@@ -1,4 +1,4 @@
-"""The feedback page's own CSS: error messages wrap instead of scrolling sideways; MathML is laid out.
+"""The feedback page's own CSS: error messages wrap instead of scrolling sideways; MathML laid out.
 
 nbgrader's `feedback` template inlines every stylesheet in `resources["inlining"]["css"]`, which
 nbconvert's `CSSHTMLHeaderPreprocessor` fills; this step runs after it and adds the course's rules,
