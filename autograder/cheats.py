@@ -3,8 +3,8 @@
 Reads the code with ``ast`` (never runs it). Import aliases are followed, so ``import numpy.testing
 as t; t.assert_allclose = f`` and ``from tensorflow import clip_by_global_norm as c`` are seen
 for what they are. Dynamic tricks (``getattr`` with a computed name, ``exec``) cannot be resolved
-statically; they are reported as suspicious, and the runtime guard (guard.py) and the sandbox
-(sandbox_kernel.py) catch what they actually do.
+statically; they are reported as suspicious, and the runtime guard (sandbox/guard.py) and the
+sandbox (sandbox/kernel.py) catch what they actually do.
 """
 
 import ast
