@@ -182,3 +182,19 @@ def test_moodle_export_uses_an_identifier_moodle_can_map_and_no_empty_rows(tmp_p
     assert summary.not_on_roster == ["stranger"]
     assert ("bob@uni.example", "tiny2", "failed-to-grade: no score (fix or regrade it, then "
             "export again)") in summary.empty
+
+
+def test_canvas_column_can_be_chosen_and_muted_rows_are_not_students(tmp_path):
+    path = tmp_path / "gb.csv"
+    path.write_text('Student,ID,SIS User ID,SIS Login ID,Section,Forward pass (101)\n'
+                    '"    Points Possible",,,,,3\n'
+                    ',,,,,Muted\n'
+                    '"Smith, Bob",340934,S1,bsmith,A,\n')
+    roster = canvas.read_roster(str(path))
+    assert [s.student for s in roster.students] == ["bsmith"]
+    out = str(tmp_path / "o.csv")
+    summary = canvas_csv(roster, [Grade("bsmith", "tiny1", 2.0, 3.0)], out,
+                         columns={"tiny1": "Forward pass (101)"})
+    assert summary.warnings == []  # an existing column, worth the same points
+    _, imported = canvas_import(out, {"340934"}, {101: "Forward pass"})
+    assert imported == {"340934": {101: "2"}}

@@ -8,7 +8,9 @@ Names stored without the zip's UTF-8 flag are decoded as UTF-8 when they are val
 Canvas and Moodle write), else as the zip standard's CP437.
 """
 
+import atexit
 import os
+import shutil
 import stat
 import tempfile
 import time
@@ -64,6 +66,8 @@ def read(path: str, max_member: int = MAX_MEMBER_BYTES, max_total: int = MAX_TOT
     if not zipfile.is_zipfile(path):
         raise DownloadError(f"{path!r} is neither a folder nor a zip file")
     target = tempfile.mkdtemp(prefix="rnn-grade-download-")
+    # Graders read the files in this process; nothing needs them once it ends.
+    atexit.register(shutil.rmtree, target, ignore_errors=True)
     entries: list[Entry] = []
     total = 0
     try:
