@@ -4,13 +4,14 @@ What the kernel sees: the system (``/usr``, ``/lib*``, ``/bin``, a few files of 
 Python environment (the venv, the base interpreter, the editable packages it imports) read-only;
 its working folder (the assignment copy) and the folder of its IPC sockets writable; a fresh
 tmpfs for ``/tmp``; its own ``/proc`` and minimal ``/dev``. ``HOME`` and ``TMPDIR`` are left to
-the caller's environment (the grader puts them in the working folder, where the audit hook
-also lets the kernel write). Nothing else is
-mounted, so the course folder, the gradebook, ``source/``, ``solutions/``, the submissions and
-the grader's files do not exist inside (absent, rather than refused). Namespaces: network (no
-route out: only the sandbox's own loopback), PID (the grader cannot be seen or signalled), IPC,
-UTS, user where available; no capabilities, no new privileges (bwrap sets ``no_new_privs``),
-``--die-with-parent``, ``--new-session`` (no TIOCSTI into the grader's terminal).
+the caller's environment (the grader puts them in the working folder, where the audit hook also
+lets the kernel write). Nothing else is mounted, so the course folder, the gradebook,
+``source/``, ``solutions/``, the submissions and the grader's files do not exist inside (absent,
+rather than refused). Namespaces: network (no route out: only the sandbox's own loopback), PID
+(the grader cannot be seen or signalled), IPC, UTS, user where available; no capabilities, no
+new privileges (bwrap sets ``no_new_privs``), ``--die-with-parent``, ``--new-session`` (no
+TIOCSTI into a terminal; the grader's signals no longer reach the kernel's process group, so it
+is interrupted by message instead, see launch.py). See autograder/docs/sandbox.md.
 """
 
 import functools

@@ -46,6 +46,8 @@ class KernelLimits:
 
 @dataclass(frozen=True)
 class Isolation:
+    """The isolation chosen for this grader: says what is in force and wraps kernel commands."""
+
     mode: str  # "bwrap" or "none"
     bwrap: bw.Bwrap | None = None
     hierarchy: cgroups.Hierarchy | None = None  # where kernel cgroups are made
