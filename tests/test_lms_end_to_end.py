@@ -69,6 +69,10 @@ def test_canvas_zip_graded_exported_and_compared(tmp_path, capsys):
     assert (rows["340936"]["score"], rows["340936"]["status"]) == ("", "failed-to-grade")
     assert (rows["mroe"]["score"], rows["mroe"]["status"]) == ("", "not submitted")
 
+    with Gradebook(course.db_url) as gb:  # the roster's names, for the formgrader
+        assert (gb.find_student("bsmith").first_name, gb.find_student("bsmith").last_name) == (
+            "Bob", "Smith")
+        assert gb.find_student("mroe").last_name == "Roe"  # on the roster, nothing submitted
     # An instructor's manual grade in the formgrader (bsmith's first test: 2 of 2 -> 1).
     with Gradebook(course.db_url) as gb:
         gb.find_grade("square_values", "tiny1", "tiny1", "bsmith").manual_score = 1

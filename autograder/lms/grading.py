@@ -47,7 +47,30 @@ def map_submissions(course, source: str, lms: str | None = None, roster: str | N
     except (DownloadError, LayoutError, RosterError) as e:
         raise ValueError(str(e)) from None
     out(mapping.report())
+    if mapping.roster is not None:
+        record_roster(course, mapping.roster)
     return mapping
+
+
+def _names(student) -> tuple[str, str]:
+    """(first, last) name: Canvas writes "Last, First"; Moodle has both columns or a full name."""
+    row = student.row
+    if "First name" in row or "Last name" in row:
+        return row.get("First name", ""), row.get("Last name", "")
+    last, sep, first = student.name.partition(", ")
+    return (first, last) if sep else ("", student.name)
+
+
+def record_roster(course, roster: Roster) -> None:
+    """The roster's students, names and emails in nbgrader's gradebook (the formgrader and
+    ``nbgrader export`` show them); grades are untouched."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url) as gb:
+        for s in roster.students:
+            first, last = _names(s)
+            gb.update_or_create_student(s.student, first_name=first, last_name=last,
+                                        email=s.email or None)
 
 
 def not_submitted(mapping: Mapping, course) -> list:
