@@ -118,15 +118,15 @@ def command(bwrap: Bwrap, argv: list[str], *, workdir: str, writable: tuple = ()
         # Its own user namespace, and none further inside it.
         args += ["--unshare-user", "--disable-userns"]
     args += _system_args()
-    for folder in python_folders() + [os.path.realpath(p) for p in readable]:
-        args += ["--ro-bind", folder, folder]
     args += ["--proc", "/proc", "--dev", "/dev"]
     size = ["--size", str(TMPFS_MB * 1024 * 1024)] if bwrap.tmpfs_size else []
     args += [*size, "--tmpfs", "/tmp",
              # ipykernel exits when its parent looks like pid 1, which bwrap's reaper is;
              # --die-with-parent does that job instead.
              "--unsetenv", "JPY_PARENT_PID"]
-    # Bound after the tmpfs mounts, so a working folder under /tmp shows through them.
+    # Bound after the tmpfs, so folders under /tmp (a venv, the working folder) show through it.
+    for folder in python_folders() + [os.path.realpath(p) for p in readable]:
+        args += ["--ro-bind", folder, folder]
     for path in [workdir, *writable]:
         real = os.path.realpath(path)
         args += ["--bind", real, real]

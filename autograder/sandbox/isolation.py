@@ -5,7 +5,8 @@ hook, polling) with a warning that names what is then not protected. Resource li
 
 - processes and threads: cgroup ``pids.max`` where the grader may create cgroups; else
   ``RLIMIT_NPROC``, which Linux counts per user namespace and uid (kernel >= 5.14) and ignores
-  for root, so it bounds a fork bomb only when the grader does not run as root;
+  for root, so it bounds a fork bomb only when the grader does not run as root (and then the
+  kernels of one run share the headroom above what the grading user already runs);
 - memory: cgroup ``memory.max`` (v2) or ``memory.limit_in_bytes`` (v1) where possible; else the
   executor's polling of the kernel's resident memory (0.1 s);
 - file size ``RLIMIT_FSIZE``, open files ``RLIMIT_NOFILE``, CPU seconds ``RLIMIT_CPU`` always.
@@ -96,7 +97,10 @@ class Isolation:
         if limits.cpu_seconds:
             out["RLIMIT_CPU"] = int(limits.cpu_seconds)
         if limits.processes and self.process_bound().startswith("RLIMIT_NPROC"):
-            out["RLIMIT_NPROC"] = int(limits.processes)
+            # Inside its user namespace the kernel's tasks count from zero, but Linux also
+            # checks the same limit against all tasks of the grading user outside it: leave
+            # those room, or bwrap itself could not start on a busy desktop.
+            out["RLIMIT_NPROC"] = _tasks_of_this_user() + int(limits.processes)
         return out
 
     def kernel_command(self, argv: list[str], limits: KernelLimits, *, workdir: str,
@@ -112,6 +116,18 @@ class Isolation:
         wrapped = bw.command(self.bwrap, argv, workdir=workdir, writable=writable,
                              readable=readable)
         return [sys.executable, "-I", "-S", ENTER, json.dumps(spec), "--", *wrapped], group
+
+
+def _tasks_of_this_user() -> int:
+    """Processes and threads (what RLIMIT_NPROC counts) the grading user runs now."""
+    uid, count = os.getuid(), 0
+    for pid in os.listdir("/proc"):
+        try:
+            if pid.isdigit() and os.stat(f"/proc/{pid}").st_uid == uid:
+                count += len(os.listdir(f"/proc/{pid}/task"))
+        except OSError:  # gone meanwhile
+            pass
+    return count
 
 
 def choose(mode: str = "auto", warn: bool = True) -> Isolation:
