@@ -91,3 +91,17 @@ def test_not_a_zip_or_missing_is_a_clear_error(tmp_path):
         download.read(str(tmp_path / "x.zip"))
     with pytest.raises(DownloadError, match="does not exist"):
         download.read(str(tmp_path / "nope.zip"))
+
+
+def test_a_damaged_member_is_listed_and_the_rest_of_the_class_is_read(tmp_path):
+    zip_path = str(tmp_path / "damaged.zip")
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("smithbob_1_2_tiny1.ipynb", b"A" * 200)
+        z.writestr("leeann_3_4_tiny1.ipynb", b"B" * 200)
+    raw = bytearray(open(zip_path, "rb").read())
+    raw[raw.index(b"A" * 200) + 10] = ord("X")  # the stored bytes no longer match their CRC
+    open(zip_path, "wb").write(bytes(raw))
+    _, entries = download.read(zip_path)
+    skipped = {e.name: e.skipped for e in entries}
+    assert "damaged in the zip" in skipped["smithbob_1_2_tiny1.ipynb"]
+    assert skipped["leeann_3_4_tiny1.ipynb"] == ""

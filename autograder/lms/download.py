@@ -15,6 +15,7 @@ import stat
 import tempfile
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 MAX_MEMBER_BYTES = 64 * 1024 * 1024  # a notebook with plots can be tens of MB; a class has many
@@ -90,11 +91,16 @@ def read(path: str, max_member: int = MAX_MEMBER_BYTES, max_total: int = MAX_TOT
                     entry.skipped = "encrypted"
                 else:
                     out = os.path.join(target, f"{i:05d}")
-                    written = _copy_capped(z, info, out, max_member, max_total - total)
+                    try:
+                        written = _copy_capped(z, info, out, max_member, max_total - total)
+                    except zipfile.BadZipFile as e:  # this member only: the others still count
+                        entry.skipped = f"damaged in the zip ({e})"
+                        os.remove(out)
+                        written = -1
                     if written is None:
                         entry.skipped = "decompresses past the size limit (a zip bomb?)"
                         os.remove(out)
-                    else:
+                    elif written >= 0:
                         entry.path, entry.size = out, written
                         total += written
                 entries.append(entry)
@@ -114,8 +120,8 @@ def _copy_capped(z: zipfile.ZipFile, info: zipfile.ZipInfo, out: str, cap: int,
                 if written > limit:
                     return None
                 dst.write(chunk)
-    except (zipfile.BadZipFile, RuntimeError, ValueError, EOFError) as e:  # CRC error etc.
-        raise zipfile.BadZipFile(f"member {info.filename!r}: {e}") from None
+    except (zipfile.BadZipFile, RuntimeError, ValueError, EOFError, zlib.error) as e:
+        raise zipfile.BadZipFile(str(e)) from None  # a bad CRC, truncated or corrupt data
     return written
 
 
