@@ -177,8 +177,11 @@ class KernelGroup:
             return False
         if self.hierarchy.version == 2:
             return _counter(_read(folder, "memory.events"), "oom_kill") > 0
-        return (_counter(_read(folder, "memory.oom_control"), "oom_kill") > 0
-                or int(_read(folder, "memory.failcnt") or 0) > 0)
+        control = _read(folder, "memory.oom_control")
+        if "oom_kill " in control:  # Linux >= 4.13
+            return _counter(control, "oom_kill") > 0
+        # Older: the limit was hit at least once (page cache reclaimed counts too).
+        return int(_read(folder, "memory.failcnt") or 0) > 0
 
     def processes_exceeded(self) -> bool:
         folder = self.folders.get("pids")
