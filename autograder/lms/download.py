@@ -95,7 +95,8 @@ def read(path: str, max_member: int = MAX_MEMBER_BYTES, max_total: int = MAX_TOT
                         written = _copy_capped(z, info, out, max_member, max_total - total)
                     except zipfile.BadZipFile as e:  # this member only: the others still count
                         entry.skipped = f"damaged in the zip ({e})"
-                        os.remove(out)
+                        if os.path.exists(out):  # z.open may fail before it is created
+                            os.remove(out)
                         written = -1
                     if written is None:
                         entry.skipped = "decompresses past the size limit (a zip bomb?)"
