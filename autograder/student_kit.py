@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -57,12 +58,22 @@ def manifest(course_dir: Path = COURSE_DIR) -> dict:
     return {"course_id": COURSE_ID, "assignments": entries}
 
 
+def _name(requirement: str) -> str:
+    return re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0].lower()
+
+
 def kit_requirements(pyproject: Path = REPO / "pyproject.toml") -> list[str]:
-    """The root project's runtime dependencies plus the kit's part of its course extra."""
+    """The root project's runtime dependencies plus the kit's part of its course extra.
+
+    TensorFlow is the plain `tensorflow` wheel on every platform, where the root project takes
+    `tensorflow-cpu` on Linux: on Colab and most JupyterHubs `tensorflow` is already installed,
+    and `tensorflow-cpu` beside it would write a second copy of the same package over it."""
     project = tomllib.loads(pyproject.read_text())["project"]
-    extras = [r for r in project["optional-dependencies"]["course"]
-              if r.split("[")[0].split(">")[0].split("=")[0].split("<")[0].strip() in KIT_EXTRAS]
-    return list(project["dependencies"]) + extras
+    dependencies = project["dependencies"]
+    runtime = [r for r in dependencies if _name(r) not in ("tensorflow", "tensorflow-cpu")]
+    tensorflow = [r.split(";")[0].strip() for r in dependencies if _name(r) == "tensorflow"]
+    extras = [r for r in project["optional-dependencies"]["course"] if _name(r) in KIT_EXTRAS]
+    return tensorflow[:1] + runtime + extras
 
 
 def _pyproject(version: str, requirements: list[str]) -> str:
