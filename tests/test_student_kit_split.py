@@ -62,7 +62,8 @@ def test_release_imports_only_the_kit_and_the_scientific_stack(assignment):
     for index, cell in enumerate(_code_cells(COURSE_DIR / "release" / assignment
                                              / f"{assignment}.ipynb")):
         roots = _imported_roots(cell.source)
-        assert roots <= ALLOWED_IMPORTS, f"{assignment} cell {index} imports {roots - ALLOWED_IMPORTS}"
+        assert roots <= ALLOWED_IMPORTS, (
+            f"{assignment} cell {index} imports {roots - ALLOWED_IMPORTS}")
         assert "rnn_tf" not in cell.source, f"{assignment} cell {index} mentions rnn_tf"
 
 
@@ -85,3 +86,35 @@ def test_kit_does_not_import_the_instructor_packages():
     for module in sorted(KIT.rglob("*.py")):
         roots = _imported_roots(module.read_text())
         assert not roots & {"rnn_tf", "autograder"}, f"{module.relative_to(REPO)} imports {roots}"
+
+
+def test_drift_check_rebuilds_the_kit_and_names_what_fell_behind(tmp_path, monkeypatch):
+    """A kit module that grew an answer, and a release that imports a name the kit lacks:
+    `python -m autograder.build --check` (find_drift -> kit_drift) lists both."""
+    from autograder import student_kit
+
+    course = tmp_path / "course"
+    assignment = "rnn1_forward"
+    for part in ("source", "release"):
+        (course / part / assignment).mkdir(parents=True)
+        name = f"{part}/{assignment}/{assignment}.ipynb"
+        (course / name).write_bytes((COURSE_DIR / name).read_bytes())
+    assert student_kit.kit_drift(course) == []  # in step until it is edited below
+
+    release = course / "release" / assignment / f"{assignment}.ipynb"
+    notebook = nbformat.read(release, as_version=4)
+    notebook.cells[1].source += "\nfrom rnn_course_student.checks import assert_everything\n"
+    nbformat.write(notebook, release)
+
+    kit = tmp_path / "rnn_course_student"
+    kit.mkdir()
+    for module in KIT.glob("*.py"):
+        (kit / module.name).write_bytes(module.read_bytes())
+    (kit / "references.py").write_text((kit / "references.py").read_text()
+                                       + "\n\ndef rnn_forward(x, h0, W_x, W_h, b):\n    pass\n")
+    monkeypatch.setattr(student_kit, "KIT_PACKAGE", kit)
+    problems = student_kit.kit_drift(course)
+    assert "kit: rnn_course_student.references defines ['rnn_forward'], an answer of " \
+           "['rnn1_forward']" in problems, problems
+    assert any("imports ['assert_everything'] from rnn_course_student.checks" in p
+               for p in problems), problems
