@@ -118,3 +118,24 @@ def test_drift_check_rebuilds_the_kit_and_names_what_fell_behind(tmp_path, monke
            "['rnn1_forward']" in problems, problems
     assert any("imports ['assert_everything'] from rnn_course_student.checks" in p
                for p in problems), problems
+
+
+def test_layer_check_accepts_keras_and_rnn_tf_simple_rnn_only():
+    """Students use keras.layers.SimpleRNN (the kit has no rnn_tf); a graded solution may still
+    use the library's drop-in replacement; anything else is refused."""
+    import keras
+
+    import rnn_tf
+    from rnn_course_student.checks import assert_uses_simple_rnn
+
+    def model(layer):
+        return keras.Sequential([keras.Input((None, 3)), layer, keras.layers.Dense(2)])
+
+    assert_uses_simple_rnn(model(keras.layers.SimpleRNN(4)), "task", count=1)
+    assert_uses_simple_rnn(model(rnn_tf.SimpleRNN(4)), "task", count=1)
+    assert_uses_simple_rnn(model(keras.layers.Bidirectional(keras.layers.SimpleRNN(4))), "task",
+                           count=2)
+    with pytest.raises(AssertionError, match="expected keras.layers.SimpleRNN for every"):
+        assert_uses_simple_rnn(model(keras.layers.GRU(4)), "task")
+    with pytest.raises(AssertionError, match="found no recurrent layer"):
+        assert_uses_simple_rnn(model(keras.layers.Dense(4)), "task")
