@@ -264,3 +264,59 @@ def check_blaming_earlier(run_checks: Callable[[], None], later: Callable,
     for name in sorted(called):
         print(f"{later_name} is right, but it calls your {name}, which fails its own check: "
               "fix that first.")
+
+
+# --- quizzes: partial credit per item ------------------------------------------------------------
+
+
+def quiz_score(answers: dict, expected: dict, points: float, why: dict | None = None) -> float | None:
+    """The points a quiz earns, in proportion to the items answered right (nbgrader reads a number
+    shown as a test cell's result as its partial credit); the wrong items are printed with `why`.
+
+    The student's copy of a notebook holds no expected answers (they are hidden tests): then this
+    only says that the answers are recorded, and returns None.
+    """
+    if not expected:
+        print("Answers recorded; each item is graded when you hand the notebook in.")
+        return None
+    wrong = [item for item in expected if answers.get(item) != expected[item]]
+    for item in wrong:
+        print(f"{item!r}: {answers.get(item)!r} is not the answer. {(why or {}).get(item, '')}".rstrip())
+    if len(wrong) == len(expected):
+        raise AssertionError(f"None of the {len(expected)} answers is right.")
+    return round(points * (len(expected) - len(wrong)) / len(expected), 3)
+
+
+# Trusted versions of the earlier exercises, for `check_blaming_earlier` in visible cells: computed
+# by Keras and TensorFlow, so that they hold no answer (and the hidden tests forbid what they call).
+
+
+def trusted_step_forward(x_t, h_prev, W_x, W_h, b):
+    """One step of keras.layers.SimpleRNN (float64) holding these row-layout weights."""
+    from rnn_course_student.references import keras_rnn_states
+
+    return keras_rnn_states(_asarray(x_t)[:, None], h_prev, W_x, W_h, b)[:, 0]  # (B, H)
+
+
+def trusted_step_backward(dh_t, x_t, h_prev, h_t, W_x, W_h):
+    """(dx_t, dh_prev, dW_x, dW_h, db) of one tanh step by tf.GradientTape (float64), given the
+    step's output h_t (the bias it implies is held fixed)."""
+    import tensorflow as tf
+
+    x_t, h_prev, h_t, W_x, W_h = (tf.constant(_asarray(a, dtype=_float64))
+                                  for a in (x_t, h_prev, h_t, W_x, W_h))
+    rest = tf.atanh(tf.clip_by_value(h_t, -1 + 1e-15, 1 - 1e-15)) - x_t @ W_x - h_prev @ W_h  # (B, H)
+    b = tf.zeros(W_h.shape[1], tf.float64)
+    with tf.GradientTape() as tape:
+        tape.watch([x_t, h_prev, W_x, W_h, b])
+        out = tf.tanh(x_t @ W_x + h_prev @ W_h + b + tf.stop_gradient(rest))  # == h_t
+        loss = tf.reduce_sum(tf.constant(_asarray(dh_t, dtype=_float64)) * out)
+    return tuple(g.numpy() for g in tape.gradient(loss, [x_t, h_prev, W_x, W_h, b]))
+
+
+def trusted_clip_by_global_norm(grads, max_norm):
+    """tf.clip_by_global_norm, None entries kept."""
+    import tensorflow as tf
+
+    return tf.clip_by_global_norm([None if g is None else tf.convert_to_tensor(g) for g in grads],
+                                  max_norm)

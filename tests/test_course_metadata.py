@@ -14,7 +14,9 @@ IDS = assignments(COURSE_DIR)
 TOTAL = re.compile(r"\*\*Total: (\d+) points\*\*")
 GRADE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 # Calls that return None: a test cell may end with one without nbgrader reading a partial grade.
-NONE_RETURNING = {"print", "assert_close", "assert_shape", "assert_not_used"}
+NONE_RETURNING = {"print", "assert_close", "assert_shape", "assert_not_used", "check", "check_blaming_earlier"}
+# Calls whose value IS the partial grade: a quiz earns its share of the points per item.
+PARTIAL_CREDIT = {"quiz_score"}
 
 
 def _notebook(assignment):
@@ -107,7 +109,7 @@ def test_test_cells_are_locked_commented_and_cannot_award_partial_credit_by_acci
         if isinstance(last, ast.Expr):
             func = last.value.func if isinstance(last.value, ast.Call) else None
             name = getattr(func, "id", getattr(func, "attr", None))
-            assert name in NONE_RETURNING, (
+            assert name in NONE_RETURNING | PARTIAL_CREDIT, (
                 f"{meta['grade_id']}: ends with an expression; nbgrader would read its value as a "
                 "partial grade")
 

@@ -321,11 +321,7 @@ def test_a_wrong_forward_pass_is_blamed_for_its_own_mistake_not_the_step_s():
     assert str(failure.value) == f"rnn_forward: {rnn1.RNN_FORWARD.mistake('state_not_carried').message}."
 
 
-BACKWARD_CALLING_STEP = """
-def rnn_step_backward(dh_t, x_t, h_prev, h_t, W_x, W_h):
-    dz = dh_t                                   # tanh derivative left out: wrong
-    return dz @ W_x.T, dz @ W_h.T, x_t.T @ dz, h_prev.T @ dz, dz.sum(axis=0)
-
+BACKWARD_LOOP = """
 def rnn_backward(dh, x, h0, h, W_x, W_h):
     grads = [np.zeros(x.shape), None, 0.0, 0.0, 0.0]
     carry = np.zeros(h0.shape)
@@ -337,6 +333,11 @@ def rnn_backward(dh, x, h0, h, W_x, W_h):
     grads[1] = carry
     return tuple(grads)
 """
+BACKWARD_CALLING_STEP = """
+def rnn_step_backward(dh_t, x_t, h_prev, h_t, W_x, W_h):
+    dz = dh_t                                   # tanh derivative left out: wrong
+    return dz @ W_x.T, dz @ W_h.T, x_t.T @ dz, h_prev.T @ dz, dz.sum(axis=0)
+""" + BACKWARD_LOOP
 
 
 def test_a_right_bptt_is_not_blamed_for_a_wrong_step_and_a_wrong_one_is_named(capsys):
@@ -388,3 +389,53 @@ def test_check_blaming_earlier_with_a_trusted_substitute(capsys):
     with pytest.raises(AssertionError, match="h does not match"):
         check_blaming_earlier(failing_check, broken["rnn_forward"], rnn_step_forward=rnn1.step_forward)
     assert broken["rnn_step_forward"].__name__ == "rnn_step_forward"
+
+
+LATER_CALLS_EARLIER = [
+    (rnn1.RNN_FORWARD, rnn1.RNN_STEP_FORWARD, "rnn_forward", """
+def rnn_forward(x, h0, W_x, W_h, b):
+    h, h_prev = np.zeros((x.shape[0], x.shape[1], h0.shape[1])), h0
+    for t in range(x.shape[1]):
+        h_prev = rnn_step_forward(x[:, t], h_prev, W_x, W_h, b)
+        h[:, t] = h_prev
+    return h, None
+"""),
+    (rnn2.RNN_BACKWARD, rnn2.RNN_STEP_BACKWARD, "rnn_backward", BACKWARD_LOOP.format(carry="carry")),
+]
+
+
+@pytest.mark.parametrize("later, earlier, name, source", LATER_CALLS_EARLIER, ids=["forward", "backward"])
+def test_no_right_later_function_is_blamed_for_any_earlier_mistake(later, earlier, name, source, capsys):
+    for mistake in earlier.mistakes:
+        notebook = _notebook(source)
+        notebook[earlier.name] = mistake.mutant
+        check(later, notebook[name])  # passes: the later exercise keeps its points
+        assert f"{name} is right, but it calls your {earlier.name}" in capsys.readouterr().out, mistake.key
+        assert notebook[earlier.name] is mistake.mutant
+
+
+def test_no_right_train_step_is_blamed_for_any_clipping_mistake(capsys):
+    from rnn_tf.mistakes.rnn3 import train_step
+
+    for mistake in rnn3.CLIP_BY_GLOBAL_NORM.mistakes:
+        notebook = _notebook("def train_step(model, optimizer, x, y, max_norm=None):\n"
+                             "    return reference(model, optimizer, x, y, max_norm, clip=clip_by_global_norm)\n")
+        notebook.update(reference=train_step, clip_by_global_norm=mistake.mutant)
+        check(rnn3.TRAIN_STEP, notebook["train_step"])
+        out = capsys.readouterr().out
+        assert "train_step is right, but it calls your clip_by_global_norm" in out, mistake.key
+
+
+def test_the_kit_s_trusted_earlier_functions_equal_the_catalogue_s():
+    from rnn_course_student.checks import trusted_clip_by_global_norm, trusted_step_backward, trusted_step_forward
+
+    for case in rnn1.RNN_STEP_FORWARD.cases():
+        testing.assert_close(trusted_step_forward(*case.make()), rnn1.step_forward(*case.make()),
+                             name=case.label, rtol=1e-4, atol=1e-5)
+    for case in rnn2.RNN_STEP_BACKWARD.cases():
+        for got, want in zip(trusted_step_backward(*case.make()), rnn2.step_backward(*case.make())):
+            testing.assert_close(got, want, name=case.label, rtol=1e-4, atol=1e-5)
+    for case in rnn3.CLIP_BY_GLOBAL_NORM.cases():
+        clipped, norm = trusted_clip_by_global_norm(*case.make())
+        want, want_norm = rnn3.clip_by_global_norm(*case.make())
+        testing.assert_close(norm, want_norm, name=case.label, rtol=1e-5)

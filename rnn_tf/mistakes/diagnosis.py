@@ -97,13 +97,15 @@ class _Run:
 
 
 def _run(exercise: Exercise, function: Callable, case: Case, guard=None) -> _Run:
+    """Runs `function` on a fresh copy of the case's arguments; `guard` marks a student's run."""
     args = case.make()
     try:
         with (guard() if guard else contextlib.nullcontext()):
             result = function(*args)
     except Exception as error:  # a wrong answer may fail in any way; that is information
-        if guard is not None and type(error).__name__ == "ForbiddenCallError":
-            raise
+        if guard is not None and (isinstance(error, NotImplementedError)
+                                  or type(error).__name__ == "ForbiddenCallError"):
+            raise  # an unanswered exercise, or a forbidden call, says so itself
         return _Run(error=error)
     if exercise.observe is not None:
         try:
@@ -216,7 +218,7 @@ def diagnose(exercise: Exercise, student: Callable, *, cases: Sequence[Case] | N
     graded = [exercise.outputs.index(n) for n in (exercise.graded or exercise.outputs)]
     strict = [exercise.outputs.index(n) for n in exercise.strict_dtype]
     right = [reference_run(None, case) for case in cases]
-    mine = [_run(exercise, student, case, guard) for case in cases]
+    mine = [_run(exercise, student, case, guard or contextlib.nullcontext) for case in cases]
 
     first_wrong = None
     for case, want, got in zip(cases, right, mine):
@@ -255,6 +257,14 @@ def diagnose(exercise: Exercise, student: Callable, *, cases: Sequence[Case] | N
     return None  # unreachable: the first wrong case differs in some graded output
 
 
+def _passes(exercise: Exercise, student: Callable) -> bool:
+    """Whether a student's function is right; unanswered or forbidden counts as not right."""
+    try:
+        return diagnose(exercise, student) is None
+    except (NotImplementedError, AssertionError):
+        return False
+
+
 def check(exercise: Exercise, student: Callable, *, cases: Sequence[Case] | None = None,
           guard: Callable[[], Any] | None = None, namespace: dict | None = None) -> None:
     """Raises AssertionError naming the mistake unless `student` is right on every case.
@@ -268,7 +278,7 @@ def check(exercise: Exercise, student: Callable, *, cases: Sequence[Case] | None
     wrong_earlier = {}
     for earlier in exercise.uses:
         theirs = namespace.get(earlier.name)
-        if callable(theirs) and calls(student, earlier.name) and diagnose(earlier, theirs) is not None:
+        if callable(theirs) and calls(student, earlier.name) and not _passes(earlier, theirs):
             wrong_earlier[earlier.name] = earlier.reference
     with substituted(namespace, **wrong_earlier):
         verdict = diagnose(exercise, student, cases=cases, guard=guard)

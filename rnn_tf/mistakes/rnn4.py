@@ -129,8 +129,9 @@ def one_to_many(input_dim, seq_len, output_dim=1, units=16, *, activation=None, 
     keras, SimpleRNN = _layers()
     layer = keras.layers.GRU if gru else SimpleRNN
     vector = keras.Input((input_dim,))  # (B, D)
+    h0 = keras.layers.Dense(units, activation="tanh")(vector)  # (B, H): a start state from the vector
     repeated = keras.layers.RepeatVector(fixed_len or seq_len)(vector)  # (B, T, D)
-    states = layer(units, return_sequences=sequences)(repeated)  # (B, T, H)
+    states = layer(units, return_sequences=sequences)(repeated, initial_state=h0)  # (B, T, H)
     return keras.Model(vector, keras.layers.Dense(output_dim, activation=activation)(states))
 
 
