@@ -176,14 +176,18 @@ def find_drift(course_dir: Path = COURSE_DIR, solutions_dir: Path = SOLUTIONS_DI
         for extra in sorted(p.stem for p in solutions_dir.glob("*.ipynb")):
             if extra not in ids:
                 problems.append(f"solutions/{extra}.ipynb: no such assignment in source/")
-    return problems
+    from .student_kit import kit_drift  # the student kit, rebuilt from release/ and compared
+
+    return problems + kit_drift(course_dir)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder.build", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m autograder.build",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true",
                         help="change nothing; exit 1 and list what drifted from course/source")
-    parser.add_argument("--course", type=Path, default=COURSE_DIR, help="the nbgrader course folder")
+    parser.add_argument("--course", type=Path, default=COURSE_DIR,
+                        help="the nbgrader course folder")
     parser.add_argument("--solutions", type=Path, default=SOLUTIONS_DIR,
                         help="where the executed solutions go")
     parser.add_argument("assignment", nargs="*", help="only these assignments (default: all)")

@@ -67,8 +67,8 @@ def table(results: list[Result]) -> str:
         # A notebook that could not be graded has no score: its student's total is not final.
         row.append(f"{total:g}/{total_max:g}{'!' if incomplete else ''}")
         rows.append(row)
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    lines = ["  ".join(str(x).ljust(w) for x, w in zip(line, widths))
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
+    lines = ["  ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=True))
              for line in [header, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append("")

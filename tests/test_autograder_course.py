@@ -17,9 +17,9 @@ import sample_class as samples
 
 from autograder.course import Course
 from autograder.feedback import write_feedback
-from autograder.preprocessors.scrub import hidden_lines
 from autograder.grade import FLAGGED, GRADED, autograde
 from autograder.limits import Limits
+from autograder.preprocessors.scrub import hidden_lines
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "rnn1_forward"
@@ -32,7 +32,8 @@ def graded(tmp_path_factory):
     if not (REPO / "course" / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists():
         pytest.fail(f"course/source/{ASSIGNMENT} is missing")
     where = tmp_path_factory.mktemp("real-course")
-    shutil.copytree(REPO / "course" / "source" / ASSIGNMENT, where / "course" / "source" / ASSIGNMENT)
+    shutil.copytree(REPO / "course" / "source" / ASSIGNMENT,
+                    where / "course" / "source" / ASSIGNMENT)
     shutil.copy(REPO / "course" / "nbgrader_config.py", where / "course")
     course = Course(str(where / "course"))
     course.release([ASSIGNMENT])

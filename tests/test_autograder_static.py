@@ -27,7 +27,8 @@ def kinds(findings):
 
 @pytest.mark.parametrize("src, detail", [
     ("np.testing.assert_allclose = lambda *a, **k: None", "replaces numpy.testing.assert_allclose"),
-    ("import numpy.testing as t\nt.assert_allclose = print", "replaces numpy.testing.assert_allclose"),
+    ("import numpy.testing as t\nt.assert_allclose = print",
+     "replaces numpy.testing.assert_allclose"),
     ("from numpy import testing\ntesting.assert_allclose = print",
      "replaces numpy.testing.assert_allclose"),
     ("import numpy\nnumpy.allclose = lambda *a: True", "replaces numpy.allclose"),
@@ -96,7 +97,8 @@ def _release():
     return new_notebook(cells=[
         new_code_cell("import numpy as np", metadata=_meta("setup_imports", locked=True)),
         new_markdown_cell("Write f."),
-        new_code_cell("def f():\n    raise NotImplementedError()", metadata=_meta("f", solution=True)),
+        new_code_cell("def f():\n    raise NotImplementedError()",
+                      metadata=_meta("f", solution=True)),
         new_code_cell("assert f() == 1", metadata=_meta("f_test", grade=True, locked=True,
                                                         points=1)),
     ])
