@@ -11,6 +11,7 @@ corrupt it; SaveAutoGrades touches auto scores only, so manual grades survive re
 """
 
 import dataclasses
+import hashlib
 import os
 import time
 import warnings
@@ -23,10 +24,9 @@ from nbgrader.api import Gradebook
 from nbgrader.utils import is_grade
 from tqdm import tqdm
 
-from . import normalise, policy
+from . import engines, normalise, policy
 from .course import Course
 from .dispatch import dispatch as local_dispatch
-from .dispatch import local_pool
 from .limits import Limits
 from .pipeline import RECORD_PREPROCESSORS, grade_notebook, release_files, run_steps
 from .sandbox import isolation
@@ -35,6 +35,15 @@ from .task import Findings, Graded, GradingTask, SourceCell
 
 GRADED, FLAGGED, FAILED = "graded", "flagged", "failed-to-grade"
 VERDICT_KEY = "rnn_grade"  # notebook metadata: status and reasons (read by the feedback template)
+DIGEST_KEY = "submission_sha256"  # in the verdict: the SHA-256 of the file graded
+
+
+class GradingStopped(RuntimeError):
+    """The engine went away mid-batch; ``results`` are the notebooks graded (and recorded)."""
+
+    def __init__(self, message: str, results: list["Result"]):
+        super().__init__(message)
+        self.results = results
 
 
 @dataclass
@@ -144,7 +153,9 @@ def record(course: Course, task: GradingTask, graded: Graded) -> Result:
                or findings.scan)
     result.status = FLAGGED if flagged else GRADED
     # The verdict travels with the notebook: the feedback template shows it.
-    nb.metadata[VERDICT_KEY] = {"status": result.status, "reasons": result.reasons}
+    nb.metadata[VERDICT_KEY] = {"status": result.status, "reasons": result.reasons,
+                                # which file was graded, for --resume (autograder/resume.py)
+                                DIGEST_KEY: hashlib.sha256(task.submission).hexdigest()}
     result.autograded = course.autograded_path(task.student, task.assignment)
     os.makedirs(os.path.dirname(result.autograded), exist_ok=True)
     nbformat.write(nb, result.autograded)
@@ -155,7 +166,8 @@ def autograde(course: Course, submissions: str | list[Submission], jobs: int | N
               limits: Limits | None = None, progress: bool = True,
               forbidden: dict[str, dict[str, list[str]]] | None = None,
               executor: Executor | None = None, dispatch: Callable = local_dispatch,
-              sandbox: str = "auto", budgets: dict[str, float] | None = None) -> list[Result]:
+              sandbox: str = "auto", budgets: dict[str, float] | None = None,
+              scheduler: str | None = None, resume: bool = False) -> list[Result]:
     """Grades every submission found under ``submissions`` (folder or zip), or those given.
 
     Args:
@@ -165,6 +177,9 @@ def autograde(course: Course, submissions: str | list[Submission], jobs: int | N
         executor: where ``grade_notebook`` runs (anything ``dispatch`` accepts; default a local
             process pool of ``jobs`` workers, shut down afterwards).
         dispatch: ``dispatch(fn, tasks, executor)`` yielding ``(task, Graded or exception)``.
+        scheduler: where the default executor runs: None (a local process pool), ``local:N``
+            (a Dask LocalCluster) or a Dask scheduler's address (autograder/engines).
+        resume: keep what an earlier run recorded for the same files; grade only the rest.
         sandbox: the kernels' OS isolation, ``auto``, ``bwrap`` or ``none``
             (autograder/sandbox/isolation.py); ``bwrap`` raises where bubblewrap cannot run.
         budgets: assignment -> seconds for its notebooks' student code, replacing
@@ -207,23 +222,33 @@ def autograde(course: Course, submissions: str | list[Submission], jobs: int | N
                            threads=max(1, (os.cpu_count() or 1) // jobs), sandbox=sandbox,
                            notes=sub.notes)
         tasks.append(task)
+    if resume:
+        from .resume import graded_before
+
+        before = {id(t): graded_before(course, t) for t in tasks}
+        results.extend(r for r in before.values() if r is not None)
+        tasks = [t for t in tasks if before[id(t)] is None]
     bar = tqdm(total=len(subs), desc="grading", unit="notebook", disable=not progress)
     bar.update(len(results))
-    own = executor is None
-    executor = local_pool(jobs) if own else executor
+    engine = executor
     try:
-        for task, outcome in dispatch(grade_notebook, tasks, executor):
+        engine = engines.start(scheduler, jobs) if executor is None else executor
+        for task, outcome in dispatch(grade_notebook, tasks, engine):
             started = time.monotonic()
             if isinstance(outcome, BaseException):
                 findings = Findings()
-                findings.execution.error = f"worker died: {outcome}"
+                findings.execution.error = str(outcome)
                 outcome = Graded(None, findings)
             result = record(course, task, outcome)
             result.timings["record_s"] = round(time.monotonic() - started, 2)
             results.append(result)
             bar.update(1)
+    except engines.EngineLost as e:
+        results.sort(key=lambda r: (r.student, r.assignment))
+        raise GradingStopped(f"{e}; {len(results)} of {len(subs)} notebooks graded and kept",
+                             results) from None
     finally:
-        if own:
-            executor.shutdown()
-    bar.close()
+        bar.close()
+        if executor is None and engine is not None:  # ours to close
+            engine.close()
     return sorted(results, key=lambda r: (r.student, r.assignment))

@@ -5,6 +5,7 @@ import sys
 import time
 from dataclasses import asdict
 
+from .. import engines
 from ..lms import grading as lms_options
 from . import options
 
@@ -19,6 +20,7 @@ def add_arguments(p) -> None:
     p.add_argument("--csv", help="where to write the grade table (default <course>/grades.csv)")
     lms_options.add_arguments(p)
     options.add_workers(p)
+    engines.add_arguments(p)
     options.add_limits(p)
     options.add_sandbox(p)
     # Not given: each assignment's budget comes from its solution's run time (budget.py).
@@ -34,7 +36,7 @@ def grade_class(course, submissions, args, feedback: bool, not_submitted=(), **e
     """
     from .. import budget, report
     from ..feedback import write_feedback
-    from ..grade import autograde
+    from ..grade import GradingStopped, autograde
     from ..limits import Limits
     from ..sandbox import isolation
 
@@ -52,15 +54,21 @@ def grade_class(course, submissions, args, feedback: bool, not_submitted=(), **e
         budgets, lines = budget.budgets(course.root, course.assignments, limits.notebook_timeout)
         print("notebook budgets (student code of one notebook):")
         print("\n".join("  " + line for line in lines))
-    results = autograde(course, submissions, jobs=args.jobs, limits=limits,
-                        progress=not args.no_progress, sandbox=sandbox.mode, budgets=budgets,
-                        **engine)
+    try:
+        results = autograde(course, submissions, jobs=args.jobs, limits=limits,
+                            progress=not args.no_progress, sandbox=sandbox.mode,
+                            budgets=budgets, scheduler=getattr(args, "scheduler", None),
+                            resume=getattr(args, "resume", False), **engine)
+    except GradingStopped as stopped:  # what was graded is in the gradebook: show and keep it
+        print(report.table(stopped.results))
+        report.save_results(course, stopped.results)
+        raise
     graded, results = results, results + list(not_submitted)
     print(report.table(results))
     csv_path = report.write_csv(results, args.csv or os.path.join(course.root, "grades.csv"))
     report.save_results(course, results)
     print(f"\n{len(results)} notebooks graded in {time.monotonic() - started:.0f} s "
-          f"with {args.jobs or os.cpu_count()} workers; grade table: {csv_path}")
+          f"{_where(args)}; grade table: {csv_path}")
     if feedback:
         paths = write_feedback(course, [asdict(r) for r in graded])
         where = os.path.join(course.root, course.coursedir.feedback_directory)
@@ -69,11 +77,25 @@ def grade_class(course, submissions, args, feedback: bool, not_submitted=(), **e
     return results
 
 
+def _where(args) -> str:
+    scheduler = getattr(args, "scheduler", None)
+    if scheduler:
+        return f"on Dask ({scheduler})"
+    return f"with {args.jobs or os.cpu_count()} workers"
+
+
 def run(args) -> int:
     course = options.course(args)
     # Every file of the download mapped to a student and an assignment, or listed: before grading.
     mapping = lms_options.map_submissions(course, args.submissions, args.lms, args.roster,
                                           args.expected)
-    grade_class(course, mapping.to_submissions(), args, feedback=args.feedback,
-                not_submitted=lms_options.not_submitted(mapping, course))
+    from ..grade import GradingStopped
+
+    try:
+        grade_class(course, mapping.to_submissions(), args, feedback=args.feedback,
+                    not_submitted=lms_options.not_submitted(mapping, course))
+    except GradingStopped as stopped:
+        print(f"rnn-grade: grading stopped: {stopped}. Rerun with --resume to grade the rest.",
+              file=sys.stderr)
+        return 1
     return 0
