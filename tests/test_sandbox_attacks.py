@@ -9,6 +9,7 @@ the baseline, and the grade table says what happened. Without bubblewrap these t
 the reason; in CI (CI=true) they fail instead.
 """
 
+import fcntl
 import json
 import os
 import shutil
@@ -186,7 +187,7 @@ def _grade(where: Path, cases: dict, ordinary: list[str]) -> dict:
     seconds = time.monotonic() - started
     generate(course, "tiny1")  # every student's feedback page, in one nbgrader run
     return {"results": {r.student: asdict(r) for r in results}, "table": report.table(results),
-            "seconds": seconds, "course": course,
+            "seconds": seconds, "course": course.root,
             "feedback": {r.student: course.feedback_path(r.student, "tiny1") for r in results}}
 
 
@@ -207,10 +208,23 @@ def unbounded_processes() -> str | None:
 
 @pytest.fixture(scope="module")
 def attacked(tmp_path_factory):
+    """The graded class, as JSON-able data; graded once even with several xdist workers."""
     found = bwrap.probe()
     if isinstance(found, str):
         missing(found)
-    where = tmp_path_factory.mktemp("attacks")
+    root = tmp_path_factory.getbasetemp()
+    shared = (root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root) / "sandbox-attacks"
+    shared.mkdir(parents=True, exist_ok=True)
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = shared / "attacked.json"
+        if not done.exists():
+            done.write_text(json.dumps(_attack(shared / "run"), default=str))
+        return json.loads(done.read_text())
+
+
+def _attack(where: Path) -> dict:
+    where.mkdir()
     watched = where / "watched"
     watched.mkdir()
     port, arrived, stop = _listen()
@@ -242,7 +256,8 @@ def attacked(tmp_path_factory):
     finally:
         stop.set()
     print(graded["table"])
-    return {**graded, "baseline": baseline, "watched": watched, "arrived": arrived}
+    return {**graded, "baseline": baseline, "watched": str(watched), "arrived": len(arrived),
+            "context": {k: str(v) for k, v in context.items()}}
 
 
 ALL = [a for a in ATTACKS if a != "fork_bomb" or not unbounded_processes()] + PATCHERS + [
@@ -275,14 +290,26 @@ def test_no_hidden_test_line_in_any_output_or_feedback(attacked, name):
         assert marker not in text, (name, marker)
 
 
+def test_the_course_and_the_class_do_not_exist_inside(attacked):
+    out = json.loads(_outputs_text(attacked["results"]["ctypes_reads_course"]["autograded"]))
+    text = "".join("".join(o.get("text", "")) for cell in out for o in cell)
+    for name in ["gradebook", "source", "solutions"]:
+        assert f"{attacked['context'][name]}: No such file or directory" in text, name
+    # find / listed every notebook and gradebook it could see: none of the class's.
+    found = [line for line in text.splitlines() if not line.startswith("cat: ")]
+    assert not [line for line in found if str(Path(attacked["context"]["course"]).parent) in line]
+    spied = _outputs_text(attacked["results"]["native_subprocess_reads_course"]["autograded"])
+    assert spied.count("FileNotFoundError") >= 3
+
+
 def test_nothing_written_outside_the_working_folder(attacked):
-    assert list(attacked["watched"].iterdir()) == []
-    assert not (Path(attacked["course"].root) / "source" / "PWNED").exists()
+    assert os.listdir(attacked["watched"]) == []
+    assert not (Path(attacked["course"]) / "source" / "PWNED").exists()
     assert not Path("/tmp/by-ctypes").exists()
 
 
 def test_no_connection_reached_the_graders_listener(attacked):
-    assert attacked["arrived"] == []
+    assert attacked["arrived"] == 0
     out = _outputs_text(attacked["results"]["connects_to_grader"]["autograded"])
     assert "connected to" not in out and "no connection" in out
 

@@ -169,8 +169,8 @@ class LimitedExecute(Execute):
                     tags.remove(SKIP_TAG)
                     if not tags:
                         del cell.metadata["tags"]
-            if getattr(self, "_kernel_stderr", None) is not None:
-                self._kernel_stderr.close()
+            if getattr(self, "_kernel_devnull", None) is not None:
+                self._kernel_devnull.close()
             if self._group is not None:
                 self._group.close()
             shutil.rmtree(self._private, ignore_errors=True)
@@ -223,10 +223,12 @@ class LimitedExecute(Execute):
         return None
 
     async def async_start_new_kernel(self, **kwargs):
-        self._kernel_stderr = open(os.devnull, "w")
+        self._kernel_devnull = open(os.devnull, "w")
         kwargs.update(env=launch.kernel_env(self._sandbox, self.deny.split(os.pathsep),
                                             self._report_path, self.threads),
-                      stderr=self._kernel_stderr)
+                      # The kernel's own stdout too: its start-up banner (under bwrap it has no
+                      # parent pid to stay quiet for) and what native code prints there.
+                      stdout=self._kernel_devnull, stderr=self._kernel_devnull)
         await super().async_start_new_kernel(**kwargs)
 
     start_new_kernel = run_sync(async_start_new_kernel)
