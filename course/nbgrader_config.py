@@ -24,3 +24,11 @@ c.Execute.timeout = 300
 # environment, so setting them here covers a set-up cell that a student has broken as well.
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"  # TF 2.21's oneDNN notice ignores the log level
+
+# `nbgrader generate_feedback` (and the formgrader's feedback button) would show the hidden tests
+# and quote them in tracebacks: the same steps as rnn-grade's feedback remove them. A student's
+# own cell that quotes the hidden-test markers must not stop the feedback.
+from autograder.feedback import FEEDBACK_PREPROCESSORS  # noqa: E402
+
+c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
+c.ClearHiddenTests.enforce_metadata = False

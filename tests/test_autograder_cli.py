@@ -87,6 +87,24 @@ def test_feedback_shows_tracebacks_but_no_hidden_test_code(graded):
     assert "Score: 3.0 / 3.0" in pages["correct"]  # nbgrader's feedback template
 
 
+def test_plain_nbgrader_feedback_hides_the_hidden_tests_too(graded, tmp_path):
+    # The course config gives nbgrader's own generate_feedback the same preprocessors.
+    course = tmp_path / "course"
+    shutil.copytree(graded / "course", course)
+    shutil.rmtree(course / "feedback")
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", "generate_feedback", "tiny1",
+                           "--force"], cwd=course, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    pages = {p.parent.parent.name: _text(p.read_text())
+             for p in (course / "feedback").glob("*/tiny1/tiny1.html")}
+    assert {"correct", "empty"} <= set(pages)
+    for student, page in pages.items():
+        for line in HIDDEN_LINES:
+            assert line not in page, (student, line)
+    assert "NotImplementedError" in pages["empty"]
+
+
 def test_export_has_a_column_per_graded_cell(graded, tmp_path):
     out = tmp_path / "export.csv"
     assert main(["--course", str(graded / "course"), "export", "--out", str(out)]) == 0
