@@ -6,6 +6,8 @@ first two lists; it is a pure function of a ``GradingTask`` (plain data: the sub
 the release, the gradebook's cells, the limits) and returns a ``Graded`` (the executed notebook
 and the ``Findings``), so it can run in any worker process, local or on a cluster. The third list
 writes the gradebook and runs only in the parent, one notebook at a time (autograder/grade.py).
+The feedback steps, run later on the autograded notebook by nbgrader's GenerateFeedback, are
+declared beside that converter: ``FEEDBACK_PREPROCESSORS`` in autograder/feedback.py.
 """
 
 import logging
