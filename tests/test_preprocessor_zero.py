@@ -33,6 +33,14 @@ def test_a_static_finding_zeroes_its_exercise_only():
     assert cheated == {"square": ["square: square uses x"]}
 
 
+def test_a_test_that_returns_partial_credit_still_scores_zero():
+    nb = release()
+    by_id(nb)["square_values"].outputs = [new_output(
+        "execute_result", data={"text/plain": "2.0"}, execution_count=3)]
+    scores, _ = zero(nb, scan=[Finding("monkeypatch", "square", "replaces numpy.allclose")])
+    assert scores["square_values"] == 0.0
+
+
 def test_something_replaced_before_a_test_ran_zeroes_that_tests_exercise():
     scores, cheated = zero(release(), execution={"patched": {"add_values": ["numpy.allclose"]}})
     assert scores == {"square_values": 2.0, "add_values": 0.0}

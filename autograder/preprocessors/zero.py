@@ -1,6 +1,6 @@
 """No points for an exercise caught cheating: an error output in each of its test cells.
 
-nbgrader scores a test cell with an error output 0, so appending one is how a cheat loses its
+nbgrader scores a test cell with an error output 0, so putting one first is how a cheat loses its
 points while ``SaveAutoGrades`` stays nbgrader's. An exercise (its answer cell, by grade id) is
 caught by the static scan (monkeypatching or a forbidden call in its answer), by the runtime guard
 (something a test trusts was replaced before one of its tests ran), by the sandbox (a refused
@@ -48,7 +48,9 @@ class ZeroCheatedExercises(NbGraderPreprocessor):
         for cell in nb.cells:
             exercise = exercise_of.get(grade_id(cell) or "")
             if exercise in cheated:
-                cell.outputs = [*cell.get("outputs", []),
-                                *(error_output(FLAG_NAME, f"no points: {why}")
-                                  for why in cheated[exercise])]
+                # First: nbgrader scores a cell by its first deciding output, and a numeric
+                # result (partial credit) ahead of the error would win.
+                cell.outputs = [*(error_output(FLAG_NAME, f"no points: {why}")
+                                  for why in cheated[exercise]),
+                                *cell.get("outputs", [])]
         return nb, resources
