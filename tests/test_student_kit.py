@@ -3,11 +3,12 @@ into a fresh virtual environment where the instructor's packages (`rnn_tf`, `aut
 be imported, and every notebook checked with the installed `rnn-check`.
 
 The environment: a venv made from the base interpreter with the kit's wheel installed --no-deps,
-plus one .pth line naming the instructor venv's site-packages, so TensorFlow, Keras, nbgrader and
-JupyterLab come from there without a download. A path listed in a .pth file joins sys.path, but
-the .pth files inside it are not run, so the editable-install finder that maps `rnn_tf` and
-`autograder` to this repository is never installed; and every command runs outside the repository
-with PYTHONPATH unset. The first test proves that `import rnn_tf` fails there.
+plus one .pth line naming a folder of links to everything in the instructor's site-packages but
+this project's own packages, so TensorFlow, Keras, nbgrader and JupyterLab come from there
+without a download. A path listed in a .pth file joins sys.path without its own .pth files being
+run, so the editable-install finder that maps `rnn_tf` and `autograder` to this repository is
+never installed either; every command runs outside the repository with PYTHONPATH unset. A test
+proves that `import rnn_tf` and `import autograder` fail there.
 """
 
 import ast
@@ -48,10 +49,24 @@ def kit(tmp_path_factory):
     where = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
     site = subprocess.run([str(python), "-c", where], check=True, capture_output=True,
                           text=True).stdout.strip()
-    Path(site, "instructor-packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    Path(site, "instructor-packages.pth").write_text(str(_instructor_packages(root)) + "\n")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PATH"] = str(venv / "bin") + os.pathsep + env.get("PATH", "")
     return out, venv / "bin", env
+
+
+def _instructor_packages(root):
+    """A folder of links to the instructor environment's installed packages, less this project's
+    (whether installed editable or not) and the .pth hooks that would import them."""
+    view = root / "instructor-packages"
+    view.mkdir()
+    project = ("rnn_tf", "autograder", "rnn_course_student", "rnn_course", "__editable__")
+    paths = sysconfig.get_paths()
+    for folder in dict.fromkeys([paths["purelib"], paths["platlib"]]):
+        for entry in Path(folder).iterdir():
+            if not entry.name.startswith(project) and not (view / entry.name).exists():
+                (view / entry.name).symlink_to(entry)
+    return view
 
 
 def run(kit, *args, cwd=None):
@@ -206,7 +221,9 @@ def test_untouched_notebook_reports_every_exercise_not_implemented_yet(kit, assi
     lines = exercise_lines(result.stdout)
     assert lines and all(line.endswith(": not implemented yet") for line in lines), result.stdout
     assert "nothing written yet" in result.stdout  # and so it was not run
-    written = [gid for gid in solution_cells(assignment) if gid.startswith("written_")]
+    source = nbformat.read(COURSE_DIR / "source" / assignment / f"{assignment}.ipynb", 4)
+    written = [c.metadata["nbgrader"]["grade_id"] for c in source.cells
+               if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution")]
     for gid in written:  # unanswered written answers are listed with their points
         assert re.search(rf"\[{gid}, \d+ points?\]", result.stdout), result.stdout
 
@@ -229,31 +246,47 @@ def test_solution_code_pasted_into_the_kit_passes_every_visible_check(kit, tmp_p
     assert "note:" not in result.stdout
 
 
+def _checks_of(notebook, name):
+    """(answer cell, grade id of the first test cell after it) for the answer defining `name`."""
+    cells = notebook.cells
+    for index, cell in enumerate(cells):
+        meta = cell.metadata.get("nbgrader", {})
+        defines = re.search(rf"^(def|class) {name}\b|^{name} = ", cell.source, re.M)
+        if meta.get("solution") and defines:
+            test = next(c for c in cells[index + 1:] if c.metadata.get("nbgrader", {}).get("grade"))
+            return cell, test.metadata["nbgrader"]["grade_id"]
+    raise LookupError(name)
+
+
 def test_wrong_answer_fails_message_first_and_an_edited_test_cell_is_restored(kit, tmp_path):
-    path = pasted(kit, "rnn1_forward", tmp_path / "work", leave={"minimal_rnn_cell_answer"})
+    minimal = _checks_of(nbformat.read(kit[0] / "rnn1_forward" / "rnn1_forward.ipynb", 4),
+                         "MinimalRNNCell")[0].metadata["nbgrader"]["grade_id"]
+    path = pasted(kit, "rnn1_forward", tmp_path / "work", leave={minimal})
     nb = nbformat.read(path, as_version=4)
-    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
-    by_id["rnn_param_count_answer"].source = "def rnn_param_count(D, H):\n    return D * H + H * H"
-    by_id["rnn_param_count_matches_keras"].source = "# Checks nothing\npass\n"  # a read-only cell
-    by_id["to_column_layout_answer"].source = (
-        "import sys\n\ndef to_column_layout(kernel, recurrent_kernel):\n"
-        "    print('debugging', file=sys.stderr)\n    return kernel.T, recurrent_kernel.T\n")
+    count_answer, count_test = _checks_of(nb, "rnn_param_count")
+    count_answer.source = "def rnn_param_count(D, H):\n    return D * H + H * H"  # no bias
+    next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == count_test
+         ).source = "# Checks nothing\npass\n"  # an edited read-only cell
+    layout_answer, layout_test = _checks_of(nb, "to_column_layout")
+    layout_answer.source = ("import sys\n\ndef to_column_layout(kernel, recurrent_kernel):\n"
+                            "    print('debugging', file=sys.stderr)\n"
+                            "    return kernel.T, recurrent_kernel.T\n")
     renamed = tmp_path / "work" / "my copy.ipynb"
     nbformat.write(nb, renamed)
     result = run(kit, "rnn-check", str(renamed), cwd=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     out = result.stdout
-    assert "note: you changed the read-only cell 'Checks rnn_param_count against Keras" in out
+    assert re.search(rf"note: you changed the read-only cell '.+' \({count_test}\): the grader "
+                     "runs the original", out), out
     assert "note: the grader looks for rnn1_forward.ipynb" in out
-    assert "Exercise 4 (2 points): The same weights at every step: FAIL" in out
-    fail = out.index("    - FAIL: AssertionError: rnn_param_count(32, 64): expected 6208")
-    assert out.index("check: Checks rnn_param_count against Keras", fail) > fail  # message first
-    assert "Exercise 6 (1 point): Rows and columns: FAIL" in out
-    assert "FAIL: the cell wrote to stderr, which the grader scores as 0 points: debugging" in out
-    assert "Exercise 3 (5 points): The whole sequence: pass" in out
-    assert ("Exercise 5 (8 points): The recurrence as a Keras layer: not implemented yet\n"
-            "    - not implemented yet: MinimalRNNCell still has `raise NotImplementedError()`"
-            ) in out
+    # The restored check runs and fails; the exercise says FAIL, the message comes first.
+    assert re.search(r": FAIL\n    - FAIL: AssertionError: [^\n]+\n"
+                     rf"      check: [^\n]*\[{count_test}, ", out), out
+    assert re.search(r"    - FAIL: the cell wrote to stderr, which the grader scores as 0 points: "
+                     rf"debugging\n      check: [^\n]*\[{layout_test}, ", out), out
+    assert re.search(r"Exercise 3 \([^)]*\): [^\n]*: pass\n", out), out  # rnn_forward's exercise
+    assert re.search(r": not implemented yet\n    - not implemented yet: MinimalRNNCell still has "
+                     r"`raise NotImplementedError\(\)`", out), out
 
 
 def test_nbgrader_validate_works_on_a_kit_notebook_from_the_kit_alone(kit, tmp_path):
