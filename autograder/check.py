@@ -92,16 +92,18 @@ def check(course, path: str, limits: Limits | None = None) -> CheckReport:
         if _only_hidden(cell.source):
             report.hidden.append(grade_id(cell))
             continue
-        score, _ = determine_grade(cell, log)
-        if score:
+        score, max_score = determine_grade(cell, log)
+        if score == max_score:
             report.passed.append(grade_id(cell))
             continue
         errors = [o for o in cell.outputs if o.output_type == "error"]
+        stderr = any(o.get("name") == "stderr" for o in cell.outputs)
         report.failed[grade_id(cell)] = (  # as in the feedback: message first, own frames only
             "\n".join(readable_traceback(errors[0].ename, strip_ansi(errors[0].evalue),
                                          errors[0].traceback, colour=False)
                       ).replace("\n", "\n      ") if errors
-            else "wrote to stderr (graded as a failure)")
+            else "wrote to stderr (graded as a failure)" if stderr
+            else f"partial credit: {score:g} of {max_score:g} points")
     return report
 
 
