@@ -236,3 +236,27 @@ def test_the_course_tests_forbid_exactly_what_the_scan_forbids():
                                                for n in names}
     assert testing.CLIPPING_FORBIDDEN == policy.FORBIDDEN["rnn3_clipping"]["clip_by_global_norm"]
     assert testing.CONFIGURATIONS_FORBIDDEN == policy.FORBIDDEN["rnn4_configurations"]["*"]
+
+
+def test_every_registered_command_is_a_subcommand_of_rnn_grade():
+    from autograder.cli import parser
+    from autograder.commands import COMMANDS
+
+    sub = next(a for a in parser()._actions if a.dest == "command")
+    assert list(sub.choices) == [c.NAME for c in COMMANDS]
+    for command in COMMANDS:
+        assert callable(command.run) and command.HELP
+
+
+def test_the_limit_options_default_to_the_limits_dataclass():
+    from dataclasses import fields
+
+    from autograder.cli import parser
+    from autograder.commands import options
+    from autograder.limits import Limits, flag
+
+    args = parser().parse_args(["check", "x.ipynb"])
+    assert options.limits(args) == Limits()
+    args = parser().parse_args(["check", "x.ipynb", flag("setup_timeout"), "7"])
+    assert options.limits(args).setup_timeout == 7
+    assert {flag(f.name) for f in fields(Limits)} >= {"--timeout", "--memory-mb"}
