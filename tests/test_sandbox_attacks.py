@@ -31,7 +31,8 @@ from autograder.limits import Limits
 from autograder.sandbox import bwrap, isolation
 
 FIXTURE_COURSE = Path(__file__).parent / "fixtures" / "tiny_course"
-LIMITS = Limits(cell_timeout=2, setup_timeout=60, notebook_timeout=10, memory_mb=400,
+# Cell limit: room for a 3 GB allocation to meet the memory limit on a loaded machine.
+LIMITS = Limits(cell_timeout=4, setup_timeout=60, notebook_timeout=20, memory_mb=400,
                 processes=64)
 ORDINARY = ["correct", "empty", "only_first_exercise"]
 # Text that appears only in the hidden tests of tiny1 (and so in the gradebook and source).

@@ -33,7 +33,7 @@ import time
 import psutil
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_core.utils import run_sync
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import is_grade, is_solution
@@ -155,6 +155,11 @@ class LimitedExecute(Execute):
             self._stopped(nb, self._memory_exceeded() or (
                 f"the kernel died in cell {self._current} (os._exit, a crash or a kill)"
                 if self._index >= 0 else f"the kernel died ({e})"), "DeadKernelError")
+        except CellTimeoutError:
+            # nbclient interrupted the cell at its limit and the kernel never went idle: the
+            # code ignores interrupts (or the watchdog killed it for that first).
+            self._stopped(nb, f"time limit hit and the interrupt ignored in cell {self._current}",
+                          "CellTimeoutError")
         except Exception as e:  # no reply at all: the cell broke the kernel's machinery
             if self._index < 0:  # never got to run a cell: the grader failed, not the student
                 self.run.error = f"{type(e).__name__}: {e}"
@@ -307,10 +312,10 @@ class LimitedExecute(Execute):
         elapsed = time.monotonic() - self._started
         if is_test(cell):
             await self._hidden(FORGET_HIDDEN_SOURCE)
-        self._cell_deadline = None
         timed_out = any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", []))
         if timed_out:
             self.run.timed_out.append(name)
+        self._cell_deadline = None
         for report in self._new_sandbox_reports():
             self.run.sandbox.append({**report, "cell": name})
         if self._group is not None and self._group.processes_exceeded() and not any(
