@@ -129,3 +129,36 @@ def test_an_unreachable_scheduler_is_a_clear_error():
 def test_a_malformed_scheduler_names_what_is_expected(bad):
     with pytest.raises(ValueError, match="tcp://host:8786|local:N"):
         parse_scheduler(bad)
+
+
+def test_a_cluster_without_the_task_code_is_named_before_any_task_runs(cluster):
+    engine = _connect(cluster)
+    try:
+        workers = sorted(cluster.worker_pids(engine.client))
+        with pytest.raises(EngineLost, match="cannot import no_such_grading_module") as lost:
+            list(engine.run(_task_of_a_module_the_cluster_lacks, {"a": 1}))
+    finally:
+        engine.close()
+    for where in ["the scheduler", *workers]:
+        assert f"{where}: ModuleNotFoundError" in str(lost.value)
+
+
+def _task_of_a_module_the_cluster_lacks(x):
+    return x
+
+
+_task_of_a_module_the_cluster_lacks.__module__ = "no_such_grading_module"
+
+
+def test_a_scheduler_without_workers_ends_the_run_after_the_wait_allowed(tmp_path):
+    procs = dask_processes.start(tmp_path / "dask", workers=0)
+    try:
+        engine = DaskEngine.connect(procs.address)
+        engine.no_workers_timeout = 1.0
+        try:
+            with pytest.raises(EngineLost, match="has had no workers for 1 s with 2 of 2 tasks"):
+                list(engine.run(square_slowly, {"a": (1, 0), "b": (2, 0)}))
+        finally:
+            engine.close()
+    finally:
+        procs.stop()

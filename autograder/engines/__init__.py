@@ -98,7 +98,7 @@ def start(scheduler: str | None = None, jobs: int | None = None,
         if kind == "local":
             engine = DaskEngine.local(where or jobs, worker_losses=worker_losses)
         else:
-            engine = DaskEngine.connect(where, worker_losses=worker_losses)
+            engine = DaskEngine.connect(where)  # the scheduler's own allowed-failures
     return engine
 
 

@@ -9,13 +9,16 @@ Faults, as Dask handles them (seen with SIGKILLed workers):
   after ``allowed-failures`` + 1 lost workers the task errs with ``KilledWorker``, reported here
   as "worker lost N times". For a LocalCluster we set ``allowed-failures``; a scheduler started
   elsewhere keeps its own setting (``DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES``).
+  At Dask's default worker-saturation (1.1) a one-thread worker also holds a queued task, which
+  counts a loss too when that worker dies; 1.0 (set for a LocalCluster) hands out only what runs.
+- a result announced and then lost with its worker is computed again; it is yielded once.
 - ``retries=`` on submit re-runs a task that *raised*; it does not count lost workers. Tasks
   raising is a bug in the task, not bad luck, so none are retried that way.
 - a scheduler that goes away: the client's futures are cancelled; ``run`` raises ``EngineLost``
   after what had arrived was yielded.
 """
 
-import importlib.util
+import importlib
 import logging
 import time
 import uuid
@@ -57,9 +60,9 @@ class DaskEngine:
         self.lost = False
 
     @classmethod
-    def connect(cls, address: str, worker_losses: int = WORKER_LOSSES,
-                timeout: float = CONNECT_TIMEOUT_S) -> "DaskEngine":
-        """A client of the scheduler at ``address`` (its workers and settings are its own)."""
+    def connect(cls, address: str, timeout: float = CONNECT_TIMEOUT_S) -> "DaskEngine":
+        """A client of the scheduler at ``address``; its workers and its settings (how many
+        lost workers a task may cost) are its own."""
         try:
             client = Client(address, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError) as e:
@@ -87,16 +90,29 @@ class DaskEngine:
         client = Client(cluster, set_as_default=False)
         return cls(client, f"a Dask LocalCluster of {workers} worker processes", cluster)
 
-    def check_workers(self, module: str) -> None:
-        """Fails with a clear message when a worker cannot import ``module`` (no environment)."""
-        found = self.client.run(lambda name: importlib.util.find_spec(name) is not None, module)
-        missing = sorted(worker for worker, ok in found.items() if not ok)
-        if missing:
-            raise EngineLost(f"these Dask workers cannot import {module} (install this project "
-                             f"in their Python environment): {', '.join(missing)}")
+    def prepare(self, module: str) -> None:
+        """Imports ``module`` on the scheduler and every worker now (they unpickle tasks that
+        name it): one without it is named here, not in every task's failure, and the first
+        tasks do not pay the import."""
+
+        def load(name):
+            try:
+                importlib.import_module(name)
+            except Exception as e:  # noqa: BLE001 - reported to the client below
+                return f"{type(e).__name__}: {e}"
+
+        failed = {"the scheduler": self.client.run_on_scheduler(load, module),
+                  **self.client.run(load, module)}
+        failed = {where: error for where, error in failed.items() if error}
+        if failed:
+            raise EngineLost(
+                f"cannot import {module} on {self.description} (install this project in the "
+                f"Python environment of the scheduler and every worker): "
+                + "; ".join(f"{where}: {error}" for where, error in sorted(failed.items())))
 
     def run(self, task: Callable[[Any], Any],
             payloads: Mapping[Hashable, Any]) -> Iterator[tuple[Hashable, Outcome]]:
+        self.prepare(task.__module__)
         run = uuid.uuid4().hex[:8]  # keys unique on a scheduler shared with other runs
         futures = {self.client.submit(task, payload, key=f"rnn-grade-{run}-{i}", pure=False): key
                    for i, (key, payload) in enumerate(payloads.items())}
