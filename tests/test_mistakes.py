@@ -10,6 +10,9 @@ import tensorflow as tf
 from rnn_tf import testing
 from rnn_tf.mistakes import check, check_blaming_earlier, diagnose, rnn1, rnn2, rnn3, rnn4
 
+# The one-to-many mutant with a softmax read-out over one output feature is that very mistake.
+pytestmark = pytest.mark.filterwarnings("ignore:You are using a softmax over axis -1:UserWarning")
+
 ASSIGNMENTS = (rnn1, rnn2, rnn3, rnn4)
 EXERCISES = [e for module in ASSIGNMENTS for e in module.EXERCISES]
 NUMERIC = [e for e in EXERCISES if e.name != "MinimalRNNCell"]  # a cell is judged through Keras
@@ -439,3 +442,47 @@ def test_the_kit_s_trusted_earlier_functions_equal_the_catalogue_s():
         clipped, norm = trusted_clip_by_global_norm(*case.make())
         want, want_norm = rnn3.clip_by_global_norm(*case.make())
         testing.assert_close(norm, want_norm, name=case.label, rtol=1e-5)
+
+
+# --- the notebooks use the catalogue, and unknown mistakes are not mistaken for known ones ------------
+
+
+def test_every_catalogued_exercise_is_diagnosed_first_in_a_hidden_test_of_its_notebook():
+    import nbformat
+
+    from autograder.build import COURSE_DIR
+
+    for number, module in enumerate(ASSIGNMENTS, start=1):
+        folder = next((COURSE_DIR / "source").glob(f"rnn{number}_*"))
+        cells = nbformat.read(folder / f"{folder.name}.ipynb", as_version=4).cells
+        graded = [c.source for c in cells if c.metadata.get("nbgrader", {}).get("grade")
+                  and not c.metadata["nbgrader"].get("solution")]
+        for exercise in module.EXERCISES:
+            call = f"check(_catalogue.{next(k for k, v in vars(module).items() if v is exercise)},"
+            holders = [s for s in graded if call in s]
+            assert holders, f"{folder.name}: no hidden test calls {call}"
+            hidden = holders[0].split("### BEGIN HIDDEN TESTS", 1)
+            assert len(hidden) == 2 and call in hidden[1].split("### END HIDDEN TESTS")[0], call
+            assert not hidden[0].strip("\n").count("\n"), f"{call} must run before the visible checks"
+
+
+UNKNOWN_MISTAKES = [
+    (rnn1.RNN_STEP_FORWARD, lambda x_t, h_prev, W_x, W_h, b: np.tanh(x_t @ W_x + 0.5 * h_prev @ W_h + b)),
+    (rnn1.RNN_FORWARD, lambda x, h0, W_x, W_h, b: (rnn1.forward(x, h0, W_x, W_h, b)[0] * 0.99, None)),
+    (rnn1.RNN_PARAM_COUNT, lambda D, H: D * H + H * H + H + 1),
+    (rnn2.RNN_STEP_BACKWARD, lambda *a: rnn2.step_backward(*a)[:2] + (2 * rnn2.step_backward(*a)[2],)
+     + rnn2.step_backward(*a)[3:]),
+    (rnn2.RNN_BACKWARD, lambda *a: (rnn2.backward(*a)[0], -rnn2.backward(*a)[1]) + rnn2.backward(*a)[2:]),
+    (rnn2.JACOBIAN_NORMS, lambda h, W_h: rnn2.jacobian_norms(h, W_h) ** 2),
+    (rnn2.TANH_SLOPE, lambda h: np.cos(np.asarray(h))),
+    (rnn3.CLIP_BY_GLOBAL_NORM, lambda grads, c: rnn3.clip_by_global_norm(grads, 0.9 * c)),
+    (rnn3.CLIPPED_STEP_BOUND, lambda lr, c: lr + c),
+]
+
+
+@pytest.mark.parametrize("exercise, answer", UNKNOWN_MISTAKES, ids=[e.name for e, _ in UNKNOWN_MISTAKES])
+def test_a_mistake_outside_the_catalogue_is_described_not_misnamed(exercise, answer):
+    message = diagnose(exercise, answer)
+    assert message is not None and " is wrong for " in message and exercise.section in message, message
+    assert not any(m.message in message for m in exercise.mistakes), message
+
