@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.sandbox import bwrap, isolation
+from autograder.sandbox import bwrap, cgroups, isolation
 
 
 def missing(why: str):
@@ -232,3 +232,50 @@ def test_the_sandbox_cannot_be_asked_for_where_it_does_not_work(monkeypatch):
     assert fallback.mode == "none" and "not installed" in fallback.summary()
     with pytest.raises(ValueError, match="--sandbox"):
         isolation.choose("docker")
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_kernel_cgroups_get_their_limits_in_either_hierarchy(tmp_path, version):
+    # A stand-in hierarchy in plain folders: what find() detects and what a group writes.
+    mounts = tmp_path / "mountinfo"
+    if version == 2:
+        mounts.write_text(f"30 23 0:27 / {tmp_path}/cg rw,relatime - cgroup2 cgroup2 rw\n")
+        (tmp_path / "cgroup").write_text("0::/grader\n")
+        (tmp_path / "cg" / "grader").mkdir(parents=True)
+        (tmp_path / "cg" / "grader" / "cgroup.subtree_control").write_text("cpu memory pids\n")
+    else:
+        mounts.write_text(
+            f"35 31 0:32 / {tmp_path}/memory rw,relatime - cgroup cgroup rw,memory\n"
+            f"39 31 0:36 / {tmp_path}/pids rw,relatime - cgroup cgroup rw,pids\n")
+        (tmp_path / "cgroup").write_text("4:memory:/grader\n8:pids:/\n")
+        (tmp_path / "memory" / "grader").mkdir(parents=True)
+        (tmp_path / "pids").mkdir()
+    hierarchy = cgroups.find(str(mounts), str(tmp_path / "cgroup"))
+    assert hierarchy.version == version and set(hierarchy.parents) == {"memory", "pids"}
+    group = cgroups.KernelGroup(hierarchy, memory_mb=100, processes=50)
+    memory, pids = Path(group.folders["memory"]), Path(group.folders["pids"])
+    limit = str(100 * 1024 * 1024)
+    if version == 2:
+        assert memory == pids and memory.parent == tmp_path / "cg" / "grader"
+        assert (memory / "memory.max").read_text() == limit
+        assert (memory / "memory.swap.max").read_text() == "0"
+        (memory / "memory.events").write_text("low 0\nhigh 0\nmax 9\noom 1\noom_kill 1\n")
+    else:
+        assert memory.parent == tmp_path / "memory" / "grader" and pids.parent == tmp_path / "pids"
+        assert (memory / "memory.limit_in_bytes").read_text() == limit
+        (memory / "memory.oom_control").write_text("oom_kill_disable 0\nunder_oom 0\noom_kill 2\n")
+    assert (pids / "pids.max").read_text() == "50"
+    assert group.memory_exceeded() and not group.processes_exceeded()
+    (pids / "pids.events").write_text("max 3\n")
+    assert group.processes_exceeded()
+    assert group.procs_files == sorted({str(memory / "cgroup.procs"), str(pids / "cgroup.procs")})
+
+
+def test_no_cgroups_where_the_grader_may_not_create_them(tmp_path):
+    (tmp_path / "mountinfo").write_text(
+        f"30 23 0:27 / {tmp_path}/cg rw,relatime - cgroup2 cgroup2 rw\n")
+    (tmp_path / "cgroup").write_text("0::/grader\n")
+    (tmp_path / "cg" / "grader").mkdir(parents=True)
+    # Controllers not delegated to the grader's subtree: nothing to limit a kernel with.
+    (tmp_path / "cg" / "grader" / "cgroup.subtree_control").write_text("cpu\n")
+    assert cgroups.find(str(tmp_path / "mountinfo"), str(tmp_path / "cgroup")) is None

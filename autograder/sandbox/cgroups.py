@@ -28,10 +28,10 @@ class Hierarchy:
         return f"cgroup v{self.version} ({', '.join(sorted(self.parents))})"
 
 
-def _mounts() -> list[tuple[str, str, str, set]]:
+def _mounts(mountinfo: str) -> list[tuple[str, str, str, set]]:
     """(root, mount point, fs type, super options) of every cgroup mount."""
     out = []
-    with open("/proc/self/mountinfo") as f:
+    with open(mountinfo) as f:
         for line in f:
             left, _, right = line.partition(" - ")
             fields, rfields = left.split(), right.split()
@@ -40,10 +40,10 @@ def _mounts() -> list[tuple[str, str, str, set]]:
     return out
 
 
-def _own_paths() -> dict[str, str]:
+def _own_paths(cgroup: str) -> dict[str, str]:
     """Controller (or "" for v2) -> this process's cgroup path, from /proc/self/cgroup."""
     out = {}
-    with open("/proc/self/cgroup") as f:
+    with open(cgroup) as f:
         for line in f:
             _, controllers, path = line.rstrip("\n").split(":", 2)
             for c in controllers.split(",") if controllers else [""]:
@@ -86,10 +86,14 @@ def _remove_stale(folder: str) -> None:
                 pass
 
 
-def find() -> Hierarchy | None:
-    """The cgroup hierarchy the grader may create kernel groups in, or None."""
+def find(mountinfo: str = "/proc/self/mountinfo",
+         cgroup: str = "/proc/self/cgroup") -> Hierarchy | None:
+    """The cgroup hierarchy the grader may create kernel groups in, or None.
+
+    ``mountinfo`` and ``cgroup``: this process's mount table and cgroup membership (other
+    files only to test the detection)."""
     try:
-        mounts, own = _mounts(), _own_paths()
+        mounts, own = _mounts(mountinfo), _own_paths(cgroup)
     except OSError:
         return None
     for root, point, fstype, _ in mounts:  # v2: both controllers delegated to our subtree
