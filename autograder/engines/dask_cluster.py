@@ -82,7 +82,10 @@ class DaskEngine:
         with dask.config.set({"distributed.scheduler.allowed-failures": worker_losses,
                               # A worker takes a new task only when it is free, so a task is
                               # never queued behind a slow one while another worker idles.
-                              "distributed.scheduler.worker-saturation": 1.0}):
+                              "distributed.scheduler.worker-saturation": 1.0,
+                              # The statistical profiler samples every 10 ms: CPU that the
+                              # kernels need, for a dashboard nobody looks at here.
+                              "distributed.worker.profile.enabled": False}):
             # The scheduler's HTTP endpoints (health, metrics) on a free port of 127.0.0.1.
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    host="127.0.0.1", dashboard_address=None,
