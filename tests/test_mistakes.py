@@ -358,7 +358,12 @@ def test_a_right_train_step_is_not_blamed_for_a_wrong_clip(capsys):
 def clip_by_global_norm(grads, max_norm):
     norm = tf.sqrt(tf.add_n([tf.reduce_sum(g**2) for g in grads]))
     return [g * max_norm / norm for g in grads], norm          # always scales: wrong
+""" + TRAIN_STEP)
+    check(rnn3.TRAIN_STEP, notebook["train_step"])
+    assert "train_step is right, but it calls your clip_by_global_norm" in capsys.readouterr().out
 
+
+TRAIN_STEP = """
 def train_step(model, optimizer, x, y, max_norm=None):
     with tf.GradientTape() as tape:
         loss = tf.reduce_mean(tf.square(model(x) - y))
@@ -369,9 +374,7 @@ def train_step(model, optimizer, x, y, max_norm=None):
         grads, norm = clip_by_global_norm(grads, max_norm)
     optimizer.apply_gradients(zip(grads, model.trainable_variables))
     return float(loss), float(norm)
-""")
-    check(rnn3.TRAIN_STEP, notebook["train_step"])
-    assert "train_step is right, but it calls your clip_by_global_norm" in capsys.readouterr().out
+"""
 
 
 def test_check_blaming_earlier_with_a_trusted_substitute(capsys):
@@ -418,12 +421,9 @@ def test_no_right_later_function_is_blamed_for_any_earlier_mistake(later, earlie
 
 
 def test_no_right_train_step_is_blamed_for_any_clipping_mistake(capsys):
-    from rnn_tf.mistakes.rnn3 import train_step
-
     for mistake in rnn3.CLIP_BY_GLOBAL_NORM.mistakes:
-        notebook = _notebook("def train_step(model, optimizer, x, y, max_norm=None):\n"
-                             "    return reference(model, optimizer, x, y, max_norm, clip=clip_by_global_norm)\n")
-        notebook.update(reference=train_step, clip_by_global_norm=mistake.mutant)
+        notebook = _notebook(TRAIN_STEP)
+        notebook["clip_by_global_norm"] = mistake.mutant
         check(rnn3.TRAIN_STEP, notebook["train_step"])
         out = capsys.readouterr().out
         assert "train_step is right, but it calls your clip_by_global_norm" in out, mistake.key
@@ -486,3 +486,12 @@ def test_a_mistake_outside_the_catalogue_is_described_not_misnamed(exercise, ans
     assert message is not None and " is wrong for " in message and exercise.section in message, message
     assert not any(m.message in message for m in exercise.mistakes), message
 
+
+
+def test_a_student_who_calls_the_catalogue_s_right_function_is_stopped():
+    notebook = _notebook("from rnn_tf.mistakes.rnn1 import step_forward as borrowed\n"
+                         "def rnn_step_forward(x_t, h_prev, W_x, W_h, b):\n"
+                         "    return borrowed(x_t, h_prev, W_x, W_h, b)\n")
+    with pytest.raises(testing.ForbiddenCallError, match="rnn_step_forward: .*rnn_tf.mistakes.rnn1.step_forward"):
+        check(rnn1.RNN_STEP_FORWARD, notebook["rnn_step_forward"])
+    assert notebook["borrowed"] is rnn1.step_forward  # restored

@@ -257,6 +257,35 @@ def diagnose(exercise: Exercise, student: Callable, *, cases: Sequence[Case] | N
     return None  # unreachable: the first wrong case differs in some graded output
 
 
+def _stand_in(exercise: Exercise) -> Callable:
+    """The right function for a wrong earlier exercise, as a new function object: the guard
+    below blocks the catalogue's functions themselves wherever a namespace binds them."""
+
+    def stand_in(*args, **kwargs):
+        return exercise.reference(*args, **kwargs)
+
+    stand_in.__name__ = exercise.name
+    return stand_in
+
+
+def _with_answers_forbidden(exercise: Exercise, guard: Callable[[], Any] | None,
+                            namespace: dict) -> Callable[[], Any]:
+    """`guard`, plus a block on the catalogue's right functions for this exercise and the ones
+    it uses: they are answers, importable wherever the grader is installed."""
+    from rnn_tf.testing import forbid
+
+    answers = [e.reference for e in (exercise, *exercise.uses)]
+    targets = [f"{f.__module__}.{f.__name__}" for f in answers if f.__qualname__ == f.__name__]
+
+    @contextlib.contextmanager
+    def guarded():
+        with forbid(*targets, task=exercise.name, namespaces=[namespace]), \
+                (guard() if guard else contextlib.nullcontext()):
+            yield
+
+    return guarded
+
+
 def _passes(exercise: Exercise, student: Callable) -> bool:
     """Whether a student's function is right; unanswered or forbidden counts as not right."""
     try:
@@ -279,9 +308,10 @@ def check(exercise: Exercise, student: Callable, *, cases: Sequence[Case] | None
     for earlier in exercise.uses:
         theirs = namespace.get(earlier.name)
         if callable(theirs) and calls(student, earlier.name) and not _passes(earlier, theirs):
-            wrong_earlier[earlier.name] = earlier.reference
+            wrong_earlier[earlier.name] = _stand_in(earlier)
     with substituted(namespace, **wrong_earlier):
-        verdict = diagnose(exercise, student, cases=cases, guard=guard)
+        verdict = diagnose(exercise, student, cases=cases,
+                           guard=_with_answers_forbidden(exercise, guard, namespace))
     if verdict is not None:
         raise AssertionError(verdict)
     for name in wrong_earlier:
