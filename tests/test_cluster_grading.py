@@ -5,6 +5,7 @@ with the local pool, then through `dask scheduler` and two `dask worker` process
 (`--scheduler tcp://...`): same scores, statuses, reasons and feedback. A worker SIGKILLed in
 the middle of the batch loses no notebook and grades none twice; a scheduler killed in the
 middle ends the run with a clear message, keeps what was graded, and `--resume` grades the rest.
+The kernels run in the sandbox the machine allows (bubblewrap where it runs), on the workers.
 """
 
 import csv
@@ -28,7 +29,7 @@ from autograder.limits import Limits
 
 FIXTURE_COURSE = Path(__file__).parent / "fixtures" / "tiny_course"
 LIMIT_ARGS = ["--timeout", "5", "--setup-timeout", "60", "--memory-mb", "500",
-              "--notebook-timeout", "60", "--sandbox", "none"]
+              "--notebook-timeout", "60"]  # the sandbox: bubblewrap where it runs
 CASES = ["correct", "only_first_exercise", "kernel_exit", "invalid_json"]
 
 pytestmark = pytest.mark.slow
@@ -138,7 +139,7 @@ def test_a_worker_killed_mid_batch_loses_no_notebook_and_grades_none_twice(
     results = autograde(Course(str(course)), str(released / "class"), progress=False,
                         limits=Limits(cell_timeout=5, setup_timeout=60, memory_mb=500,
                                       notebook_timeout=60),
-                        sandbox="none", scheduler=cluster.address)
+                        sandbox="auto", scheduler=cluster.address)
     killer.join(timeout=10)
 
     assert killed, "a worker was killed while it had a notebook"
