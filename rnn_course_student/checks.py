@@ -18,6 +18,7 @@ import contextlib
 import inspect
 import sys
 import textwrap
+from types import SimpleNamespace
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -33,6 +34,11 @@ _unravel_index = np.unravel_index
 _all = np.all
 _any = np.any
 _float64 = np.float64
+# The same for the grader's diagnoses (rnn_tf.mistakes), which are imported only in hidden tests,
+# after the student's code has run: they compare through these.
+numpy_at_import = SimpleNamespace(**{name: getattr(np, name) for name in (
+    "abs", "any", "argmax", "asarray", "float64", "inf", "isnan", "issubdtype", "nan_to_num",
+    "ndarray", "number", "unravel_index", "where")})
 
 
 def _describe(value: Any) -> str:

@@ -1,5 +1,6 @@
 """The grader's side of the course's test cells: the guard that stops an exercise from being
-answered by calling the very thing it asks for, and diagnoses that need the library's answers.
+answered by calling the very thing it asks for. The diagnoses that name a student's mistake are
+in `rnn_tf.mistakes`.
 
 The hidden tests import from here; the visible ones use only the student kit
 (`rnn_course_student.checks`, `.references`, ...), whose helpers are re-exported below so that a
@@ -20,8 +21,6 @@ import inspect
 import sys
 from typing import Any, Iterable, Iterator
 
-import numpy as np
-
 from rnn_course_student.checks import (  # noqa: F401  (re-exported for hidden tests)
     assert_close,
     assert_shape,
@@ -38,13 +37,6 @@ from rnn_course_student.references import (  # noqa: F401
 )
 from rnn_course_student.training import train_briefly  # noqa: F401
 
-# Bound once at import (the locked set-up cell runs before any student code), so a submission that
-# later replaces numpy's functions does not change what the diagnoses compute.
-_asarray = np.asarray
-_abs = np.abs
-_all = np.all
-_float64 = np.float64
-
 # What an exercise typically must not call, by topic. Test cells pass these to `forbid`; targets
 # whose module is not installed are skipped, since nobody can call what is not there. They come
 # from the grader's one table (autograder/policy.py), which its static scan of answers reads too.
@@ -59,51 +51,6 @@ CONFIGURATIONS_FORBIDDEN = calls_forbidden_in("rnn4_configurations")
 class ForbiddenCallError(AssertionError):
     """An exercise called the library function it was asked to write (an AssertionError, so
     nbgrader scores the test cell 0 like any other failed check)."""
-
-
-# --- diagnoses that need the answer itself (hidden tests only) -----------------------------------
-
-
-def dW_h_mistake(dW_h, dh, x, h0, W_x, W_h, b) -> str | None:
-    """Names the usual BPTT mistake that a wrong `dW_h` shows, or None.
-
-    The true total gradients dL/dh_t (L = sum(dh * h)) come from `tf.GradientTape` on the
-    recurrence run in TensorFlow; from them each step's share h_{t-1}^T dz_t. A dW_h equal to one
-    share was not accumulated over t; one equal to the sum of shares built from the direct
-    gradients dh alone ignores the gradient flowing back through time.
-    """
-    import tensorflow as tf
-
-    x, dh = _asarray(x, dtype=_float64), _asarray(dh, dtype=_float64)  # (B, T, D), (B, T, H)
-    h_prev = tf.constant(_asarray(h0, dtype=_float64))  # (B, H)
-    W_x, W_h, b = (tf.constant(_asarray(a, dtype=_float64)) for a in (W_x, W_h, b))
-    states = []
-    with tf.GradientTape() as tape:
-        tape.watch(h_prev)  # so that the tape records every state computed from it
-        for t in range(x.shape[1]):
-            h_prev = tf.tanh(x[:, t] @ W_x + h_prev @ W_h + b)  # (B, H)
-            states.append(h_prev)
-        loss = tf.reduce_sum(tf.stack(states, axis=1) * dh)
-    totals = tf.stack(tape.gradient(loss, states)).numpy()  # (T, B, H): dL/dh_t, all paths
-    h = tf.stack(states).numpy()  # (T, B, H)
-    previous = np.concatenate([_asarray(h0, dtype=_float64)[None], h[:-1]])  # (T, B, H)
-    shares = np.einsum("tbi,tbj->tij", previous, totals * (1 - h**2))  # (T, H, H)
-    direct = np.einsum("tbi,tbj->ij", previous, dh.transpose(1, 0, 2) * (1 - h**2))  # (H, H)
-    got = _asarray(dW_h, dtype=_float64)
-    if got.shape != direct.shape:
-        return None
-
-    def same(a, c):
-        return bool(_all(_abs(a - c) <= 1e-8 + 1e-6 * _abs(c)))
-
-    for t, share in enumerate(shares):
-        if len(shares) > 1 and same(got, share):
-            return (f"dW_h matches only time step {t + 1} of {len(shares)}: are you accumulating "
-                    "over t (dW_h += ...)?")
-    if len(shares) > 1 and same(got, direct):
-        return ("dW_h ignores the gradient flowing back through time: add the dh_prev of step "
-                "t+1 to dh[:, t] before taking step t's share.")
-    return None
 
 
 # --- the forbidden-call guard --------------------------------------------------------------------

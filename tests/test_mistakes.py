@@ -495,3 +495,9 @@ def test_a_student_who_calls_the_catalogue_s_right_function_is_stopped():
     with pytest.raises(testing.ForbiddenCallError, match="rnn_step_forward: .*rnn_tf.mistakes.rnn1.step_forward"):
         check(rnn1.RNN_STEP_FORWARD, notebook["rnn_step_forward"])
     assert notebook["borrowed"] is rnn1.step_forward  # restored
+
+
+def test_a_submission_that_replaces_numpy_cannot_make_a_wrong_answer_pass(monkeypatch):
+    monkeypatch.setattr(np, "abs", lambda x: np.zeros_like(x))
+    monkeypatch.setattr(np, "any", lambda *a, **k: False)
+    assert diagnose(rnn2.TANH_SLOPE, rnn2.TANH_SLOPE.mistake("not_squared").mutant) is not None

@@ -180,18 +180,3 @@ def test_numerical_gradient_needs_float64_and_restores_its_input():
     assert_close(x, [1.0, 2.0], name="x", rtol=0, atol=0)
     with pytest.raises(ValueError, match="float64"):
         testing.numerical_gradient(lambda v: v.sum(), np.ones(2, "float32"))
-
-
-def test_dW_h_mistake_names_a_missing_accumulation_and_a_missing_recurrence():
-    x, h0, W_x, W_h, b = _problem(4, T=5)
-    dh = np.random.default_rng(5).normal(size=(2, 5, 5))
-    right = testing.tape_rnn_gradients(dh, x, h0, W_x, W_h, b)[3]
-    assert testing.dW_h_mistake(right, dh, x, h0, W_x, W_h, b) is None
-    # A dW_h from only the last step (the direct gradient is its total gradient there).
-    h = _numpy_rnn(x, h0, W_x, W_h, b)
-    last_only = h[:, -2].T @ (dh[:, -1] * (1 - h[:, -1] ** 2))
-    assert "only time step 5 of 5" in testing.dW_h_mistake(last_only, dh, x, h0, W_x, W_h, b)
-    previous = np.concatenate([h0[:, None], h[:, :-1]], axis=1)
-    no_recurrence = np.einsum("bti,btj->ij", previous, dh * (1 - h**2))
-    assert "flowing back through time" in testing.dW_h_mistake(
-        no_recurrence, dh, x, h0, W_x, W_h, b)
