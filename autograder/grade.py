@@ -245,8 +245,8 @@ def autograde(course: Course, submissions: str | list[Submission], jobs: int | N
             bar.update(1)
     except engines.EngineLost as e:
         results.sort(key=lambda r: (r.student, r.assignment))
-        raise GradingStopped(f"{e}; {len(results)} of {len(subs)} notebooks graded and kept",
-                             results) from None
+        raise GradingStopped(f"{e}; the results of {len(results)} of {len(subs)} notebooks "
+                             f"are kept", results) from None
     finally:
         bar.close()
         if executor is None and engine is not None:  # ours to close

@@ -155,13 +155,12 @@ class DaskEngine:
         if not self.client.scheduler_info().get("workers") and waited > self.no_workers_timeout:
             raise EngineLost(
                 f"{self.description} has had no workers for {waited:.0f} s with {left} of "
-                f"{total} tasks not done: start some (`dask worker ADDRESS`) and rerun; what "
-                f"finished before is kept")
+                f"{total} tasks not done (start workers: `dask worker ADDRESS`)")
 
     def _lost_message(self, left: int, total: int) -> str:
         self.lost = True
-        return (f"lost {self.description} with {left} of {total} tasks not done: the scheduler "
-                f"went away or stopped answering; what finished before is kept")
+        return (f"lost {self.description} with {left} of {total} tasks not done (the scheduler "
+                f"went away or stopped answering)")
 
     def close(self) -> None:
         if self.lost:  # the client's own account of its failed reconnection says nothing more
