@@ -85,7 +85,11 @@ class DaskEngine:
                               "distributed.scheduler.worker-saturation": 1.0,
                               # The statistical profiler samples every 10 ms: CPU that the
                               # kernels need, for a dashboard nobody looks at here.
-                              "distributed.worker.profile.enabled": False}):
+                              "distributed.worker.profile.enabled": False,
+                              # The nanny's environment for array work (glibc trimming memory
+                              # back eagerly, one math thread) would be the kernels' too: the
+                              # trimming slows TensorFlow's import ~3%, threads are set per task.
+                              "distributed.nanny.pre-spawn-environ": {}}):
             # The scheduler's HTTP endpoints (health, metrics) on a free port of 127.0.0.1.
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    host="127.0.0.1", dashboard_address=None,
