@@ -231,24 +231,11 @@ def substituted(namespace: dict, **replacements: Callable) -> Iterator[None]:
                 namespace[name] = old
 
 
-def calls(function: Callable, name: str) -> bool:
-    """Whether `function`'s code (or a function or class body defined inside it) refers to the
-    global `name`."""
-    stack = [getattr(function, "__code__", None)]
-    while stack:
-        code = stack.pop()
-        if code is None:
-            continue
-        if name in code.co_names:
-            return True
-        stack.extend(c for c in code.co_consts if hasattr(c, "co_names"))
-    return False
-
-
 def check_blaming_earlier(run_checks: Callable[[], None], later: Callable,
                           **trusted_earlier: Callable) -> None:
-    """Runs `run_checks()`; when it fails, judges `later` again with the earlier functions it
-    calls replaced by `trusted_earlier` (by name, in `later`'s globals).
+    """Runs `run_checks()`; when it fails, judges `later` again with the earlier functions
+    replaced by `trusted_earlier` (by name, in `later`'s globals, the notebook), so that it does
+    not matter whether `later` calls them directly or through a helper.
 
     Passes with a printed note when `later` is right with the trusted earlier functions, and
     raises the failure of that second run otherwise (the later function's own mistake).
@@ -260,14 +247,11 @@ def check_blaming_earlier(run_checks: Callable[[], None], later: Callable,
         if not trusted_earlier:
             raise
     namespace = getattr(later, "__globals__", {})
-    called = {name for name in trusted_earlier if calls(later, name)}
-    if not called:
-        run_checks()  # raises the same failure again: no earlier function is involved
-        return
-    with substituted(namespace, **{name: trusted_earlier[name] for name in called}):
+    with substituted(namespace, **trusted_earlier):
         run_checks()  # a failure here is the later function's own
+    # Wrong with the student's earlier functions, right with trusted ones: it depends on them.
     later_name = getattr(later, "__name__", "this function")
-    for name in sorted(called):
+    for name in sorted(trusted_earlier):
         print(f"{later_name} is right, but it calls your {name}, which fails its own check: "
               "fix that first.")
 
