@@ -336,6 +336,8 @@ def test_attacks_stopped_by_the_sandbox_leave_the_answer_graded(attacked, name):
     # Cut as it arrives; the kernel's own buffers may still pass the memory limit first.
     ("output_flood", "in square"),
     ("ctypes_reads_course", "ctypes"),
+    ("connects_to_grader", "calls socket.create_connection()"),
+    ("signals_grader", "calls os.kill()"),
     ("memory_balloon", "memory"),
     ("infinite_recursion", "in cell square"),  # Python 3.11: its frames fill the memory
     ("exits", "died"),
