@@ -132,3 +132,20 @@ def test_answer_cells_mark_their_solution_and_hidden_tests_are_well_formed(assig
                 f"{meta.get('grade_id')}: hidden tests only in test cells")
     assert any("### BEGIN HIDDEN TESTS" in c.source for c in nb.cells), (
         f"{assignment}: no hidden tests at all")
+
+
+# Code in a visible message hands out the answer; the formulas belong in the solutions.
+FORMULA = re.compile(r"@|\.T\b|\*\*|\bnp\.|1 - h|return_sequences|merge_mode|go_backwards")
+
+
+@pytest.mark.parametrize("assignment", IDS)
+def test_visible_test_messages_name_concepts_not_formulas(assignment):
+    release = nbformat.read(COURSE_DIR / "release" / assignment / f"{assignment}.ipynb", as_version=4)
+    for cell in _graded(release):
+        if cell.cell_type != "code" or _nbgrader(cell).get("solution"):
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                assert not FORMULA.search(node.value), (
+                    f"{assignment} {_nbgrader(cell)['grade_id']}: a visible message shows code: "
+                    f"{node.value!r}")
