@@ -260,3 +260,47 @@ def test_the_limit_options_default_to_the_limits_dataclass():
     args = parser().parse_args(["check", "x.ipynb", flag("setup_timeout"), "7"])
     assert options.limits(args).setup_timeout == 7
     assert {flag(f.name) for f in fields(Limits)} >= {"--timeout", "--memory-mb"}
+
+
+def _setup_imports(release) -> dict[str, str]:
+    """Name bound by a set-up cell -> the module it was imported from."""
+    import ast
+    import importlib.util
+
+    bound = {}
+    for cell in release.cells:
+        if not (cell.cell_type == "code"
+                and cell.metadata.get("nbgrader", {}).get("grade_id", "").startswith("setup_")):
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                for alias in node.names:
+                    # `from package import module` binds the module itself.
+                    sub = f"{node.module}.{alias.name}"
+                    package = importlib.util.find_spec(node.module)
+                    is_module = bool(package and package.submodule_search_locations
+                                     and importlib.util.find_spec(sub))
+                    bound[alias.asname or alias.name] = sub if is_module else node.module
+    return bound
+
+
+@pytest.mark.parametrize("assignment", sorted(policy.FORBIDDEN))
+def test_the_guard_protects_every_helper_module_a_test_cell_calls(assignment):
+    # A student who replaces a check helper before the tests run must be caught by the runtime
+    # guard, so every module a test cell takes a helper from is fingerprinted.
+    import ast
+
+    from autograder.sandbox.guard import PROTECTED_ATTRIBUTES
+
+    release = nbformat.read(f"course/release/{assignment}/{assignment}.ipynb", as_version=4)
+    bound = _setup_imports(release)
+    called = set()
+    for cell in release.cells:
+        nbg = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and nbg.get("grade") and not nbg.get("solution"):
+            called |= {n.id for n in ast.walk(ast.parse(cell.source)) if isinstance(n, ast.Name)}
+    modules = {bound[name] for name in called & set(bound) if bound[name].startswith("rnn_")}
+    assert modules, "the test cells call no course helper: the test reads the wrong cells"
+    unprotected = {m for m in modules if m not in PROTECTED_ATTRIBUTES}
+    assert not unprotected, f"{assignment}: test cells call helpers of {unprotected}, not guarded"
+    assert all(m.split(".")[0] in cheats.PATCHABLE_MODULES for m in modules)
