@@ -11,6 +11,7 @@ corrupt it; SaveAutoGrades touches auto scores only, so manual grades survive re
 """
 
 import dataclasses
+import datetime
 import hashlib
 import os
 import time
@@ -102,6 +103,24 @@ def classify(sub: Submission, releases: dict) -> Result | None:
     return result
 
 
+def late_timestamp(gb: Gradebook, task: GradingTask, reasons: list[str]) -> dict:
+    """The submission time to record for a file the LMS marked late, as update_or_create_submission
+    keywords.
+
+    A Canvas download says LATE but not when; nbgrader's late penalty works from the time. With a
+    due date in the gradebook, the file is recorded one second after it: the least lateness the
+    mark allows, so the course's LateSubmissionPlugin applies its first step (penalty_method
+    "zero": no points). Without a due date nothing can be applied, and the reasons say so.
+    """
+    if not task.late:
+        return {}
+    duedate = gb.find_assignment(task.assignment).duedate
+    if duedate is None:
+        reasons.append("no late penalty: the assignment has no due date in the gradebook")
+        return {}
+    return {"timestamp": duedate + datetime.timedelta(seconds=1)}
+
+
 def record(course: Course, task: GradingTask, graded: Graded) -> Result:
     """Parent process: nbgrader's recording steps on the executed notebook, then the Result."""
     # nbgrader's gradebook code trips SQLAlchemy autoflush warnings that mean nothing here.
@@ -135,16 +154,21 @@ def record(course: Course, task: GradingTask, graded: Graded) -> Result:
 
     with Gradebook(course.db_url) as gb:
         gb.update_or_create_student(task.student)
-        gb.update_or_create_submission(task.assignment, task.student)
+        gb.update_or_create_submission(task.assignment, task.student,
+                                       **late_timestamp(gb, task, result.reasons))
     resources = {**_resources(course, task.student, task.assignment), "findings": findings}
     nb = nbformat.reads(graded.notebook, as_version=4)
-    nb, resources = run_steps(RECORD_PREPROCESSORS, nb, resources)
+    nb, resources = run_steps(RECORD_PREPROCESSORS, nb, resources, course.config)
 
     with Gradebook(course.db_url) as gb:
         sub = gb.find_submission_notebook(task.assignment, task.assignment, task.student)
         for grade in sorted(sub.grades, key=lambda g: g.name):
             result.cells[grade.name] = grade.score
-        result.score, result.max_score = sub.score, sub.max_score
+        penalty = sub.late_submission_penalty or 0.0
+        result.score, result.max_score = max(0.0, sub.score - penalty), sub.max_score
+        if penalty:
+            result.reasons.append(f"late penalty -{penalty:g} (nbgrader's late-submission "
+                                  f"plugin; {sub.score:g} before it)")
         if sub.needs_manual_grade:
             # nbgrader marks written answers, and any grade with a manual score (for review).
             result.reasons.append("needs manual grading or review in nbgrader's formgrader")
@@ -220,7 +244,7 @@ def autograde(course: Course, submissions: str | list[Submission], jobs: int | N
         task = GradingTask(sub.student, a, data, release, cells, task_limits,
                            forbidden.get(a, {}), files, deny,
                            threads=max(1, (os.cpu_count() or 1) // jobs), sandbox=sandbox,
-                           notes=sub.notes)
+                           notes=sub.notes, late=sub.late)
         tasks.append(task)
     if resume:
         from .resume import graded_before

@@ -72,9 +72,14 @@ def quiet(step):
     return step
 
 
-def run_steps(steps, nb, resources):
-    """Runs each step in order; stops when a step found that the notebook cannot be graded."""
-    c = config()
+def run_steps(steps, nb, resources, course_config: Config | None = None):
+    """Runs each step in order; stops when a step found that the notebook cannot be graded.
+
+    ``course_config`` (the course's nbgrader_config.py) goes to the steps too, so what the course
+    asks of nbgrader's own steps (a late-penalty plugin, output limits) applies as in nbgrader.
+    """
+    c = Config(course_config or {})
+    c.merge(config())
     for step in steps:
         if resources["findings"].stopped:
             break

@@ -23,6 +23,7 @@ class Submission:
     assignment: str | None  # None: could not tell
     path: str
     notes: list[str] = field(default_factory=list)
+    late: bool = False  # the LMS marked it late (Canvas's _LATE); it carries no submission time
 
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.@-]+")

@@ -41,6 +41,7 @@ class GradingTask:
     threads: int = 0  # math-library threads for the kernel (0: the libraries' default)
     sandbox: str = "auto"  # OS isolation of the kernel: "bwrap", "none" or "auto" (see sandbox/)
     notes: list[str] = field(default_factory=list)  # what finding the file said (a wrong name)
+    late: bool = False  # the LMS marked the submission late (see grade.late_timestamp)
 
 
 @dataclass

@@ -29,7 +29,9 @@ def rows(gb: Gradebook, statuses: dict[tuple[str, str], str],
             elif status in (FAILED, NOT_SUBMITTED):  # an earlier score is not this one
                 out.append(Grade(student, a, None, max_score, status))
             else:
-                out.append(Grade(student, a, sub.score, max_score, status or "graded"))
+                # As nbgrader's own export: the late penalty (if the course set one) comes off.
+                score = max(0.0, sub.score - (sub.late_submission_penalty or 0.0))
+                out.append(Grade(student, a, score, max_score, status or "graded"))
     return out
 
 

@@ -46,7 +46,8 @@ class Mapped:
     superseded: list[str] = field(default_factory=list)  # older files of the same work
 
     def submission(self) -> Submission:
-        return Submission(self.student, self.assignment, self.entry.path, list(self.notes))
+        return Submission(self.student, self.assignment, self.entry.path, list(self.notes),
+                          late=self.late)
 
 
 @dataclass
