@@ -20,16 +20,16 @@ from pathlib import Path
 
 import nbformat
 
+from rnn_course_student.environment import quiet_tensorflow
+
 from . import budget
 
 REPO = Path(__file__).resolve().parent.parent
 COURSE_DIR = REPO / "course"
 SOLUTIONS_DIR = REPO / "solutions"
 
-# TensorFlow writes to stderr on import unless these are set before it loads; every kernel
-# started from here inherits them (nbgrader scores a test cell with stderr output as 0).
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+# Every kernel started from here inherits them (nbgrader scores a test cell with stderr as 0).
+quiet_tensorflow()
 
 
 def _venv_on_path() -> None:

@@ -17,9 +17,9 @@ import argparse
 import os
 import sys
 
-# Before anything can import TensorFlow: its start-up chatter goes to stderr.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+from rnn_course_student.environment import quiet_tensorflow
+
+quiet_tensorflow()  # before anything can import TensorFlow: its start-up chatter goes to stderr
 
 
 def _path_on_venv() -> None:

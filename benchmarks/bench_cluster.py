@@ -24,12 +24,13 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))  # the sample class is test data
+
+from rnn_course_student.environment import quiet_tensorflow  # noqa: E402
+
+quiet_tensorflow()
 
 import sample_class as samples  # noqa: E402
 

@@ -29,11 +29,12 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from rnn_course_student.environment import quiet_tensorflow  # noqa: E402
+
+quiet_tensorflow()
 sys.path.insert(0, str(REPO / "tests"))  # the sample class is test data
 
 import sample_class as samples  # noqa: E402
@@ -85,6 +86,9 @@ def main() -> None:
     parser.add_argument("--out", help="keep the work folder here (default: a temporary one)")
     parser.add_argument("--also-serial", action="store_true",
                         help="also time rnn-grade --jobs 1 (adds a few minutes)")
+    parser.add_argument("--also-no-sandbox", action="store_true",
+                        help="also time rnn-grade --jobs N --sandbox none, to see what the "
+                             "bubblewrap sandbox costs (adds a minute or two)")
     args = parser.parse_args()
     cases = CASES[:2] if args.quick else CASES
 
@@ -143,6 +147,18 @@ def main() -> None:
                   limits=Limits(cell_timeout=300), progress=False)
         serial_ours = time.perf_counter() - t
         print(f"  {serial_ours:.0f} s")
+    if args.also_no_sandbox:
+        print(f"`rnn-grade autograde --jobs {args.jobs} --sandbox none` ...", flush=True)
+        bare = work / "rnn-grade-no-sandbox"
+        if bare.exists():
+            shutil.rmtree(bare)
+        shutil.copytree(base, bare)
+        t = time.perf_counter()
+        autograde(Course(str(bare)), str(bare / "submitted"), jobs=args.jobs,
+                  limits=Limits(cell_timeout=300), progress=False, sandbox="none")
+        unsandboxed = time.perf_counter() - t
+        print(f"  {unsandboxed:.0f} s   ratio {unsandboxed / serial:.2f} against serial nbgrader"
+              f" (with the sandbox: {parallel / serial:.2f})")
 
     timed = [r.timings for r in results if r.timings.get("setup_s") is not None]
     split = {k: statistics.mean(t[k] for t in timed)

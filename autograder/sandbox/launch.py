@@ -11,6 +11,8 @@ import json
 import os
 import sys
 
+from rnn_course_student.environment import quiet_tensorflow
+
 KERNEL_NAME = "rnn-grade-sandbox"
 
 
@@ -43,10 +45,10 @@ def kernel_env(sandbox: str, deny: list[str], report_path: str, threads: float =
     env.update(HOME=os.path.join(sandbox, ".home"), TMPDIR=os.path.join(sandbox, ".tmp"),
                IPYTHONDIR=os.path.join(sandbox, ".ipython"),
                MPLCONFIGDIR=os.path.join(sandbox, ".mpl"), MPLBACKEND="Agg",
-               PYTHONDONTWRITEBYTECODE="1", TF_CPP_MIN_LOG_LEVEL="3",
-               TF_ENABLE_ONEDNN_OPTS="0", NBGRADER_EXECUTION="autograde",
+               PYTHONDONTWRITEBYTECODE="1", NBGRADER_EXECUTION="autograde",
                RNN_GRADE_SANDBOX=sandbox, RNN_GRADE_DENY=os.pathsep.join(deny),
                RNN_GRADE_REPORT=report_path)
+    quiet_tensorflow(env, override=True)  # a log line on stderr would cost the student points
     if threads:
         # N kernels side by side on N cores: one thread pool each, not N pools of N threads
         # fighting over the cores (TensorFlow, OpenMP and BLAS all read these).
