@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from rnn_course_student.tasks import teacher_forcing_inputs  # the data side of teacher forcing
 from rnn_tf.layer import SimpleRNN
 
 __all__ = [
@@ -212,26 +213,6 @@ class EncoderDecoder:
             if finished.all():
                 break
         return tokens, lengths
-
-
-def teacher_forcing_inputs(y, start_token: int, decoder_vocab: int) -> np.ndarray:
-    """The decoder's inputs for teacher forcing: the targets shifted right behind a start token.
-
-    At step t the decoder reads the TRUE token t - 1 (not its own guess), so every step gets a
-    useful gradient from the first epoch.
-
-    Args:
-        y: target tokens (B, T_out) int.
-        start_token, decoder_vocab: as in `EncoderDecoder`.
-
-    Returns:
-        One-hot (B, T_out, decoder_vocab) float32 of [start, y_0, ..., y_{T_out-2}].
-    """
-    y = np.asarray(y)
-    if y.ndim != 2:
-        raise ValueError(f"`y` must be 2-D (batch, T_out) token ids; got shape {y.shape}.")
-    shifted = np.concatenate([np.full((len(y), 1), start_token), y[:, :-1]], axis=1)  # (B, T_out)
-    return np.eye(decoder_vocab, dtype="float32")[shifted]
 
 
 def encoder_decoder(
