@@ -26,6 +26,7 @@ from rnn_course_student.checks import (  # noqa: F401  (re-exported for hidden t
     assert_shape,
     assert_uses_simple_rnn,
     names_used,
+    numpy_at_import,
     recurrent_layers,
 )
 from rnn_course_student.notebook import quiet_notebook  # noqa: F401
@@ -148,6 +149,101 @@ def forbid(*targets: str, task: str, namespaces: Iterable[dict] = ()) -> Iterato
             f"{task}: you were asked to implement this yourself, not call {attempts[0]} "
             "(the call was caught inside your code, but it was made)."
         )
+
+
+# --- the float type a model is built in -------------------------------------------------------------
+
+
+# The gap between 1 and the next number of each float type (numpy.finfo's eps).
+_EPSILON = {"bfloat16": 2.0**-7, "float16": 2.0**-10, "float32": 2.0**-23, "float64": 2.0**-52}
+
+
+@contextlib.contextmanager
+def default_float(dtype: str) -> Iterator[None]:
+    """Inside the block, Keras builds inputs, layers and weights in `dtype` (e.g. `"float64"`);
+    afterwards the notebook's own float type and dtype policy are back, whatever the block raised
+    or the code under test set. Keras keeps the two apart: `keras.Input` follows the float type,
+    a layer the dtype policy, so both change.
+
+    Example:
+        with default_float("float64"):
+            model = build_many_to_one(2, 3, units=5)
+            probs = model(np.zeros((1, 1, 2), "float64"))
+        assert_dtype(probs, "float64", name="output")
+    """
+    import keras
+
+    floatx, policy = keras.config.floatx(), keras.config.dtype_policy()
+    try:
+        keras.config.set_floatx(dtype)
+        keras.config.set_dtype_policy(dtype)
+        yield
+    finally:
+        keras.config.set_floatx(floatx)
+        keras.config.set_dtype_policy(policy)
+
+
+def assert_dtype(actual: Any, dtype: str, name: str, hint: str | None = None) -> None:
+    """Fails, saying which float type came back, unless `actual` (an array or tensor) is of `dtype`."""
+    got = getattr(actual, "dtype", None)
+    got = getattr(got, "name", got)  # a tf.DType names itself in .name
+    if str(got) != dtype:
+        message = f"{name}: expected {dtype} values, got {got}."
+        if hint:
+            message += f" Usual cause: {hint}"
+        raise AssertionError(message)
+
+
+def assert_builds_in(dtype: str, build, inputs: Any, shape: tuple, *, task: str, sizes: str,
+                     forbidden: Iterable[str] = (), probabilities: bool = False) -> Any:
+    """Builds a model with `build()` (forbidden calls blocked) and runs it on `inputs` while Keras
+    builds in `dtype`; fails with a plain message unless that works and the output has `shape`
+    and `dtype` (and, with `probabilities`, adds up to 1 over its last axis to that type's
+    precision). Returns the output.
+
+    Args:
+        dtype: the float type, e.g. `"float64"`; `inputs` should be of it.
+        build: a function of no arguments that calls the student's builder.
+        inputs: what the model is called on.
+        shape: the output's expected shape.
+        task: the builder's name, for the messages.
+        sizes: the sizes in words, for the messages (`"B=1, T=1, D=2, H=5"`).
+        forbidden: the calls the builder must not make (see `forbid`).
+        probabilities: whether the output is a softmax over its last axis.
+
+    Example:
+        assert_builds_in("float64", lambda: build_many_to_one(2, 3, units=5),
+                         np.zeros((1, 1, 2)), (1, 3), task="build_many_to_one",
+                         sizes="B=1, T=1, D=2, H=5", forbidden=CONFIGURATIONS_FORBIDDEN)
+    """
+    with default_float(dtype):
+        try:
+            with forbid(*forbidden, task=task):
+                model = build()
+            output = model(inputs)
+        except AssertionError:
+            raise
+        except Exception as error:  # the student's model, whatever it raises, fails this check plainly
+            detail = f"{type(error).__name__}: {error}"
+            raise AssertionError(
+                f"{task}: building or running the model in {dtype} ({sizes}) failed with {detail[:300]}. "
+                f"Usual cause: a value or layer fixed to another float type, where {dtype} "
+                "must flow through.") from None
+    name = f"{task}'s output in {dtype} for {sizes}"
+    assert_shape(output, shape, name=name)
+    assert_dtype(output, dtype, name=name,
+                 hint="a layer or an input given a fixed float type instead of Keras's default one.")
+    if probabilities:
+        # A sum of a few probabilities is 1 to within a few roundings of the type; a thousand is ample.
+        tolerance = 1e3 * _EPSILON[dtype]
+        sums = numpy_at_import.asarray(output, dtype=numpy_at_import.float64).sum(axis=-1)
+        worst = float(numpy_at_import.abs(sums - 1.0).max()) if sums.size else 0.0
+        if not worst <= tolerance:
+            raise AssertionError(
+                f"{name}: the probabilities of an output add up to 1 only within {worst:.1e}, not "
+                f"within {dtype}'s precision ({tolerance:.0e}). Usual cause: a read-out without a "
+                f"softmax, or one computed in a lower float type than {dtype}.")
+    return output
 
 
 def run_without(func, *args, forbidden: Iterable[str], task: str | None = None, **kwargs):

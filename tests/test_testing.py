@@ -180,3 +180,57 @@ def test_numerical_gradient_needs_float64_and_restores_its_input():
     assert_close(x, [1.0, 2.0], name="x", rtol=0, atol=0)
     with pytest.raises(ValueError, match="float64"):
         testing.numerical_gradient(lambda v: v.sum(), np.ones(2, "float32"))
+
+
+def test_default_float_builds_in_float64_and_restores_the_notebook_s_type_after_an_error():
+    floatx, policy = keras.config.floatx(), keras.config.dtype_policy().name
+    with pytest.raises(RuntimeError):
+        with testing.default_float("float64"):
+            model = keras.Sequential([keras.Input((None, 2)), keras.layers.SimpleRNN(3)])
+            assert model(np.zeros((1, 1, 2))).dtype == "float64"
+            keras.config.set_floatx("float16")  # the code under test may change it too
+            raise RuntimeError
+    assert (keras.config.floatx(), keras.config.dtype_policy().name) == (floatx, policy)
+    assert keras.layers.Dense(1).dtype_policy.name == policy
+
+
+def _tagger(input_dim, num_classes, units, readout_dtype=None, raises=False):
+    inputs = keras.Input((None, input_dim))
+    if raises:
+        raise ValueError("no model today")
+    states = keras.layers.SimpleRNN(units, return_sequences=True)(inputs)
+    return keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax", dtype=readout_dtype)(states))
+
+
+def _check_tagger(build, **kwargs):
+    return testing.assert_builds_in("float64", build, np.ones((1, 1, 2)), (1, 1, 3), task="build_tagger",
+                                    sizes="B=1, T=1, D=2, C=3, H=4", probabilities=True, **kwargs)
+
+
+def test_assert_builds_in_float64_passes_a_model_that_follows_keras_s_float_type():
+    probs = _check_tagger(lambda: _tagger(2, 3, 4))
+    assert probs.dtype == "float64" and keras.config.floatx() == "float32"
+
+
+def test_assert_builds_in_float64_names_a_fixed_float_type_a_wrong_shape_and_a_crash():
+    with pytest.raises(AssertionError, match="build_tagger's output in float64 .*expected float64 values, "
+                                             "got float32.*fixed float type"):
+        _check_tagger(lambda: _tagger(2, 3, 4, readout_dtype="float32"))
+    with pytest.raises(AssertionError, match=r"expected shape \(1, 1, 3\), got \(1, 1, 5\)"):
+        _check_tagger(lambda: _tagger(2, 5, 4))
+    with pytest.raises(AssertionError, match="build_tagger: building or running the model in float64 "
+                                             r"\(B=1, T=1, D=2, C=3, H=4\) failed with ValueError: no model today"):
+        _check_tagger(lambda: _tagger(2, 3, 4, raises=True))
+    with pytest.raises(ForbiddenCallError, match="build_tagger: .*keras.layers.SimpleRNN"):
+        _check_tagger(lambda: _tagger(2, 3, 4), forbidden=["keras.layers.SimpleRNN"])
+    assert keras.config.floatx() == "float32" and keras.config.dtype_policy().name == "float32"
+
+
+def test_assert_builds_in_float64_catches_probabilities_that_are_not_or_only_to_float32_precision():
+    with pytest.raises(AssertionError, match="add up to 1 only within .*float64's precision"):
+        _check_tagger(lambda: keras.Sequential([keras.Input((None, 2)), keras.layers.Dense(3, "sigmoid")]))
+    # 0.1 + 0.2 + 0.7 rounded to float32 and added in float64 misses 1 by about 7e-9.
+    in_float32 = tf.cast(tf.constant([[[0.1, 0.2, 0.7]]], tf.float32), tf.float64)
+    with pytest.raises(AssertionError, match="add up to 1 only within 7.5e-09.*lower float type"):
+        _check_tagger(lambda: (lambda x: in_float32))
+    _check_tagger(lambda: (lambda x: tf.constant([[[0.1, 0.2, 0.7]]], tf.float64)))
