@@ -65,15 +65,23 @@ def jacobian_norms_vs_distance(
     data = dict(distance=distance, radii=np.array(radii), input_scales=np.array(input_scales),
                 norms=np.array(norms), bound=bound)
 
-    fig, axes = _figure(len(input_scales))
-    colors = [f"C{i}" for i in range(len(radii))]
-    for ax, scale, panel in zip(axes, input_scales, data["norms"], strict=True):
-        for rho, color, curve, limit in zip(radii, colors, panel, bound, strict=True):
-            ax.semilogy(distance, curve, color=color, label=f"rho = {rho:g}")
-            ax.semilogy(distance, limit, color=color, linestyle=":", linewidth=1)
+    return data, plot_norms_vs_distance(
+        data, "Gradient norm through time against the spectral radius of W_h")
+
+
+def plot_norms_vs_distance(data: dict, title: str) -> Figure:
+    """One panel per input scale of `data["norms"]` against `data["distance"]`, one curve per
+    spectral radius, each with its bound dotted (the data of `jacobian_norms_vs_distance`)."""
+    fig, axes = _figure(len(data["input_scales"]))
+    colors = [f"C{i}" for i in range(len(data["radii"]))]
+    for ax, scale, panel in zip(axes, data["input_scales"], data["norms"], strict=True):
+        for rho, color, curve, limit in zip(data["radii"], colors, panel, data["bound"],
+                                            strict=True):
+            ax.semilogy(data["distance"], curve, color=color, label=f"rho = {rho:g}")
+            ax.semilogy(data["distance"], limit, color=color, linestyle=":", linewidth=1)
         ax.plot([], [], color="gray", linestyle=":", label="bound sigma_max^(T-k)")
         ax.set(title=f"inputs of scale {scale:g}", xlabel="distance T - k",
                ylabel="||dh_T / dh_k||  (batch mean)", ylim=(1e-12, 1e6))
     axes[0].legend(fontsize="small")
-    fig.suptitle("Gradient norm through time against the spectral radius of W_h")
-    return data, fig
+    fig.suptitle(title)
+    return fig

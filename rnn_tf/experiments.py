@@ -19,6 +19,7 @@ import tensorflow as tf
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from rnn_course_student.plots import plot_norms_vs_distance
 from rnn_tf import long_range
 from rnn_tf.clipping import clip_by_global_norm, global_norm
 from rnn_tf.gradients import (
@@ -94,22 +95,8 @@ def jacobian_norms_vs_distance(
         bound=bound,
     )
 
-    fig, axes = _figure(len(input_scales))
-    colors = [f"C{i}" for i in range(len(radii))]
-    for ax, scale, panel in zip(axes, input_scales, data["norms"], strict=True):
-        for rho, color, curve, limit in zip(radii, colors, panel, bound, strict=True):
-            ax.semilogy(distance, curve, color=color, label=f"rho = {rho:g}")
-            ax.semilogy(distance, limit, color=color, linestyle=":", linewidth=1)
-        ax.plot([], [], color="gray", linestyle=":", label="bound sigma_max^(T-k)")
-        ax.set(
-            title=f"inputs of scale {scale:g}",
-            xlabel="distance T - k",
-            ylabel="||dh_T / dh_k||  (batch mean)",
-            ylim=(1e-12, 1e6),
-        )
-    axes[0].legend(fontsize="small")
-    fig.suptitle("(a) Gradient norm through time vs spectral radius of W_h")
-    return data, fig
+    return data, plot_norms_vs_distance(
+        data, "(a) Gradient norm through time vs spectral radius of W_h")
 
 
 def _regression_model(T, H, recurrent_gain, seed, input_weight_std=None):
