@@ -28,6 +28,7 @@ from tqdm import tqdm
 from . import engines, normalise, policy
 from .course import Course
 from .dispatch import dispatch as local_dispatch
+from .judge.secret import course_secret
 from .limits import Limits
 from .pipeline import RECORD_PREPROCESSORS, grade_notebook, release_files, run_steps
 from .sandbox import isolation
@@ -216,6 +217,7 @@ def autograde(course: Course, submissions: str | list[Submission], jobs: int | N
     jobs = jobs or os.cpu_count() or 1
     assignments = course.assignments
     course.ensure_released(assignments)
+    secret = course_secret(course.root)  # the judge's cases are drawn from it, per student
     releases = {a: course.release_notebook(a) for a in assignments}
     subs = (find(submissions, assignments, releases) if isinstance(submissions, (str, os.PathLike))
             else list(submissions))  # already mapped from an LMS download (autograder/lms)
@@ -244,7 +246,7 @@ def autograde(course: Course, submissions: str | list[Submission], jobs: int | N
         task = GradingTask(sub.student, a, data, release, cells, task_limits,
                            forbidden.get(a, {}), files, deny,
                            threads=max(1, (os.cpu_count() or 1) // jobs), sandbox=sandbox,
-                           notes=sub.notes, late=sub.late)
+                           notes=sub.notes, late=sub.late, secret=secret)
         tasks.append(task)
     if resume:
         from .resume import graded_before

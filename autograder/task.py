@@ -42,6 +42,7 @@ class GradingTask:
     sandbox: str = "auto"  # OS isolation of the kernel: "bwrap", "none" or "auto" (see sandbox/)
     notes: list[str] = field(default_factory=list)  # what finding the file said (a wrong name)
     late: bool = False  # the LMS marked the submission late (see grade.late_timestamp)
+    secret: str = ""  # the course secret the judge draws its cases from (never sent to a kernel)
 
 
 @dataclass
@@ -51,6 +52,8 @@ class Execution:
     kernel_start_s: float = 0.0
     setup_s: float = 0.0
     student_s: float = 0.0
+    judge_s: float = 0.0  # the judge's own seconds (hidden checks, its calls into the kernel)
+    judge_calls: int = 0  # calls the judge made into the kernel
     setup_failed: str | None = None  # grade id and error of a failed set-up cell
     died: str | None = None  # why the kernel stopped early, and in which cell
     timed_out: list[str] = field(default_factory=list)  # cells that hit a time limit

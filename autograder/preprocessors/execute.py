@@ -15,13 +15,17 @@ What it adds to nbgrader's ``Execute``, all through nbclient's hooks (``on_cell_
   talking over IPC sockets in a private folder; under bubblewrap (``--sandbox``) it also runs
   in its own namespaces and cgroup, seeing only its working folder and that socket folder;
 - the runtime guard (autograder/sandbox/guard.py): fingerprints after set-up, checks (and
-  restores) before each test cell; after a test cell its source is dropped from the kernel's
-  history and linecache, so later cells cannot read the hidden tests back.
+  restores) before each test cell and before its hidden checks;
+- the judge (autograder/judge/): the kernel runs only the visible part of a test cell (the source
+  is swapped in ``on_cell_start`` and put back after the cell), then the judge runs the cell's
+  hidden blocks in this process, calling the student's answers through the kernel client, and
+  its verdict goes into the cell's outputs: a failure first, a partial score as the result.
 Reads the notebook's limits and sandbox from ``resources["task"]`` and
 ``resources["metadata"]["path"]``; writes what happened to ``resources["findings"].execution``.
 """
 
 import ast
+import asyncio
 import json
 import os
 import secrets
@@ -30,15 +34,24 @@ import tempfile
 import threading
 import time
 
+from queue import Empty
+
 import psutil
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_core.utils import run_sync
+from jupyter_core.utils import ensure_async
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import reads as _nbformat_reads
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import is_grade, is_solution
 from traitlets import Float, Integer, Unicode
 
+from ..judge import CallTimeout, Channel, ChannelDead, Judge, Verdict
+from ..judge import hidden as hidden_tests
+from ..judge.channel import request_expression
+from ..judge.judge import JudgeSetupError
+from ..judge.secret import check_key
 from ..limits import Limits
 from ..sandbox import guard, isolation, launch
 from ..task import Execution
@@ -48,29 +61,16 @@ SKIP_TAG = "rnn-grade-not-run"
 # a flood never fills the worker's memory; nbgrader's LimitOutput trims what is kept further.
 OUTPUT_CAP = 4 * 1024 * 1024
 PROCESS_LIMIT = "starting more processes than the limit"
-# Drops a test cell's source (which holds the hidden tests) from what later cells could read:
-# IPython's input history (In, _ih, _i, _iN) and linecache (tracebacks, inspect).
-FORGET_HIDDEN_SOURCE = r'''
-def __rg_forget(marker="BEGIN HIDDEN TESTS"):
-    import linecache
-    for key, entry in list(linecache.cache.items()):
-        if marker in "".join(entry[2] if len(entry) > 2 else ""):
-            linecache.cache.pop(key, None)
-    shell = get_ipython()
-    history = shell.history_manager
-    for inputs in (history.input_hist_parsed, history.input_hist_raw):
-        for i, text in enumerate(inputs):
-            if marker in text:
-                inputs[i] = ""
-    for name in ("_i", "_ii", "_iii", "_i00"):
-        if marker in str(getattr(history, name, "")):
-            setattr(history, name, "")
-    for name, value in list(shell.user_ns.items()):
-        if name.startswith("_i") and isinstance(value, str) and marker in value:
-            shell.user_ns[name] = ""
-__rg_forget()
-del __rg_forget
-'''
+# What a test cell whose whole source is hidden runs in the kernel (nbclient skips empty cells,
+# and the judge runs after the kernel ran the cell).
+ONLY_HIDDEN = "# this cell's checks are run by the grader"
+# Seconds the judge's calls of one cell may take in all, in cell timeouts: a hanging answer costs
+# the calls of one cell this much, then the cell fails and grading goes on.
+JUDGE_ALLOWANCE = 3
+
+
+def nbformat_reads(text: str):
+    return _nbformat_reads(text, as_version=4)
 
 
 def grade_id(cell) -> str | None:
@@ -87,6 +87,21 @@ def is_test(cell) -> bool:
 
 def error_output(ename: str, evalue: str):
     return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+def apply_verdict(cell, verdict: Verdict) -> None:
+    """The judge's verdict in a test cell's outputs, where nbgrader's scoring reads it: a
+    failure as the first output (it is what the student reads first), a partial score as the
+    cell's only numeric result, what the checks printed as stdout."""
+    outputs = cell.setdefault("outputs", [])
+    if verdict.printed:
+        outputs.append(new_output("stream", name="stdout", text=verdict.printed))
+    if verdict.score is not None:
+        outputs[:] = [o for o in outputs if o.get("output_type") != "execute_result"]
+        outputs.append(new_output("execute_result", data={"text/plain": repr(verdict.score)},
+                                  execution_count=cell.get("execution_count")))
+    if verdict.error:
+        outputs.insert(0, error_output(*verdict.error))
 
 
 class LimitedExecute(Execute):
@@ -149,6 +164,9 @@ class LimitedExecute(Execute):
         self._isolation = isolation.choose(self.sandbox, warn=False)
         self._group = None  # the kernel's cgroup, when the sandbox made one
         self._setup_cells = sum(1 for c in nb.cells if c.cell_type == "code" and is_setup(c))
+        self._full_sources: dict[int, str] = {}  # test cells whose hidden part the judge runs
+        self._hidden_parts: dict[int, str] = {}
+        self._judge = self._make_judge(nb, task)
         try:
             nb, resources = super().preprocess(nb, resources)
         except DeadKernelError as e:
@@ -168,6 +186,11 @@ class LimitedExecute(Execute):
                                   f"({type(e).__name__})", type(e).__name__)
         finally:
             self._stop.set()
+            for index, source in self._full_sources.items():  # the instructor's copy keeps them
+                nb.cells[index].source = source
+            if self._judge is not None:
+                self.run.judge_s = self._judge.seconds
+                self.run.judge_calls = self._judge.channel.calls
             for cell in nb.cells:
                 tags = cell.get("metadata", {}).get("tags")
                 if tags and SKIP_TAG in tags:
@@ -190,6 +213,97 @@ class LimitedExecute(Execute):
         for cell in cells[self._index + 1:]:
             if cell.cell_type == "code" and cell.source.strip():
                 cell.outputs = [error_output("NotRun", f"not run: {self.run.died}")]
+
+    # --- the judge: hidden blocks in this process, answers called through the kernel ---
+    def _make_judge(self, nb, task) -> Judge | None:
+        if not any(is_test(c) and hidden_tests.has_hidden(c.source) for c in nb.cells):
+            return None
+        answers, sources = {}, {}
+        release = nbformat_reads(task.release) if task is not None and task.release else nb
+        for cell in release.cells:  # the names the exercises define, as the instructor wrote them
+            if cell.cell_type == "code" and is_solution(cell):
+                answers.update(hidden_tests.defined_names(cell.source))
+        for cell in nb.cells:  # the student's cell that defines each (for checks of its source)
+            if cell.cell_type == "code" and is_solution(cell):
+                for name in hidden_tests.defined_names(cell.source):
+                    sources.setdefault(name, cell.source)
+        setup = [self._trusted_source(c, task) for c in nb.cells
+                 if c.cell_type == "code" and is_setup(c)]
+        key_for = None
+        if task is not None and task.secret:
+            def key_for(grade: str) -> bytes:
+                return check_key(task.secret, task.assignment, grade, task.student)
+        channel = Channel(self._send_from_judge, timeout=float(self.timeout))
+        return Judge(channel, setup, answers, sources, key_for)
+
+    @staticmethod
+    def _trusted_source(cell, task) -> str:
+        source_cell = task.source_cells.get(grade_id(cell) or "") if task is not None else None
+        return source_cell.source if source_cell is not None else cell.source
+
+    def _send_from_judge(self, request: str, timeout: float) -> str:
+        """The channel's `send`, called from the judge's thread: runs on the client's loop."""
+        allowance = self._judge_deadline - time.monotonic()
+        if allowance <= 0:
+            raise CallTimeout("the checks of this cell used up their time "
+                              f"({JUDGE_ALLOWANCE} x {self.timeout} s) waiting for your code.")
+        future = asyncio.run_coroutine_threadsafe(
+            self._judge_call(request, min(timeout, allowance)), self._loop)
+        return future.result()
+
+    async def _judge_call(self, request: str, timeout: float) -> str:
+        msg_id = self.kc.execute("", silent=True, store_history=False,
+                                 user_expressions={"r": request_expression(request)})
+        started = time.monotonic()
+        self._cell_deadline = started + 2 * timeout + 5  # the watchdog's backstop
+        reply = await self._reply(msg_id, started + timeout)
+        if reply is None:
+            await ensure_async(self.km.interrupt_kernel())
+            reply = await self._reply(msg_id, time.monotonic() + min(timeout, 10))
+            if reply is None:
+                raise ChannelDead("the kernel ignored the interrupt after a call timed out")
+            raise CallTimeout(f"your code did not return within {timeout:.0f} s for a check of "
+                              "this cell (stopped).")
+        result = reply["content"].get("user_expressions", {}).get("r", {})
+        if result.get("status") != "ok":
+            return json.dumps({"raised": {"type": "ProbeError", "assertion": True, "message": (
+                "the grader's probe failed in your kernel "
+                f"({result.get('ename')}: {str(result.get('evalue'))[:200]}); was it replaced?")}})
+        try:
+            return ast.literal_eval(result.get("data", {}).get("text/plain", "None"))
+        except (ValueError, SyntaxError):
+            return ""
+
+    async def _reply(self, msg_id: str, deadline: float):
+        while True:
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=0.2))
+            except Empty:
+                if not await ensure_async(self.km.is_alive()):
+                    raise ChannelDead("the kernel died") from None
+                if time.monotonic() > deadline:
+                    return None
+                continue
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                return msg
+
+    async def _run_judge(self, cell, cell_index) -> None:
+        hidden = self._hidden_parts.pop(cell_index, None)
+        timed_out = any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", []))
+        if hidden is None or self._judge is None or self.run.died or timed_out:
+            return
+        await self._check_guard_before_test(cell, cell_index)  # the visible part ran student code
+        self._loop = asyncio.get_running_loop()
+        self._judge_deadline = time.monotonic() + JUDGE_ALLOWANCE * self.timeout
+        try:
+            verdict = await asyncio.to_thread(self._judge.run, self._current, hidden)
+        except JudgeSetupError as error:
+            self.run.error = str(error)
+            self._judge = None
+            return
+        finally:
+            self._cell_deadline = None
+        apply_verdict(cell, verdict)
 
     # --- kernel start: the sandbox kernel, found by a private KernelSpecManager ---
     def create_kernel_manager(self):
@@ -286,6 +400,11 @@ class LimitedExecute(Execute):
             cell.outputs = [error_output("NotRun", f"not run: {why}")]
             cell.metadata.setdefault("tags", []).append(SKIP_TAG)  # nbclient skips the cell
             return
+        if is_test(cell) and hidden_tests.has_hidden(cell.source):
+            visible, hidden = hidden_tests.split(cell.source)
+            self._full_sources[cell_index] = cell.source
+            self._hidden_parts[cell_index] = hidden
+            cell.source = visible if visible.strip() else ONLY_HIDDEN
         self._started = time.monotonic()
         # Backstops for code that ignores the interrupt nbclient sends at a cell timeout: the
         # interrupt gets one more cell limit to work, and the notebook as a whole its budget.
@@ -310,8 +429,9 @@ class LimitedExecute(Execute):
         super().on_cell_executed(cell=cell, cell_index=cell_index, execute_reply=execute_reply)
         name = self._current
         elapsed = time.monotonic() - self._started
-        if is_test(cell):
-            await self._hidden(FORGET_HIDDEN_SOURCE)
+        await self._run_judge(cell, cell_index)
+        if cell_index in self._full_sources:
+            cell.source = self._full_sources[cell_index]
         timed_out = any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", []))
         if timed_out:
             self.run.timed_out.append(name)
