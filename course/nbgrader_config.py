@@ -27,3 +27,19 @@ from autograder.feedback import FEEDBACK_PREPROCESSORS  # noqa: E402
 
 c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
 c.ClearHiddenTests.enforce_metadata = False
+
+# Grades come from `rnn-grade autograde`: the hidden checks run in its judge, outside the
+# student's kernel. Plain `nbgrader autograde` would grade only the visible part, so it refuses
+# and says so (autograder/preprocessors/refuse.py).
+from nbgrader.preprocessors import (  # noqa: E402
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteCells,
+    OverwriteKernelspec,
+)
+
+from autograder.preprocessors.refuse import RefusePlainAutograde  # noqa: E402
+
+c.Autograde.sanitize_preprocessors = [RefusePlainAutograde, ClearOutput, DeduplicateIds,
+                                      OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
