@@ -68,7 +68,10 @@ def build_release(course_dir: Path = COURSE_DIR, ids: list[str] | None = None) -
     Raises:
         RuntimeError: nbgrader refused a notebook; the message carries its log.
     """
+    from .judge.secret import course_secret
+
     course_dir = Path(course_dir)
+    course_secret(course_dir)  # made at the first release: the judge draws its cases from it
     api = nbgrader_api(course_dir)
     written = []
     for assignment in ids or assignments(course_dir):
@@ -176,6 +179,12 @@ def find_drift(course_dir: Path = COURSE_DIR, solutions_dir: Path = SOLUTIONS_DI
         for extra in sorted(p.stem for p in solutions_dir.glob("*.ipynb")):
             if extra not in ids:
                 problems.append(f"solutions/{extra}.ipynb: no such assignment in source/")
+    from .judge.authoring import hidden_check_problems
+    from .judge.hidden import HIDDEN_IN_KERNEL
+
+    for assignment in sorted(set(ids) - HIDDEN_IN_KERNEL):  # the judge runs them: names it lacks are errors
+        source = nbformat.read(course.source_path(assignment), as_version=4)
+        problems += hidden_check_problems(source, f"source/{assignment}/{assignment}.ipynb")
     from .student_kit import kit_drift  # the student kit, rebuilt from release/ and compared
 
     return problems + kit_drift(course_dir)

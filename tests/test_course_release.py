@@ -1,5 +1,6 @@
-"""The generated course matches its source, and the plain nbgrader workflow grades it right:
-the release as handed out scores 0, a full-marks submission gets every autograded point."""
+"""The generated course matches its source, and rnn-grade grades it right (the hidden checks in
+its judge, into nbgrader's gradebook): the release as handed out scores 0, a full-marks
+submission gets every autograded point."""
 
 import shutil
 import time
@@ -8,8 +9,9 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.build import (COURSE_DIR, SOLUTIONS_DIR, assignments, build_release, find_drift,
-                              main, nbgrader_api)
+from autograder.build import COURSE_DIR, SOLUTIONS_DIR, assignments, build_release, find_drift, main
+from autograder.course import Course
+from autograder.grade import autograde
 
 IDS = assignments(COURSE_DIR)
 
@@ -77,7 +79,7 @@ def _full_marks(release, source):
 # submission (nbgrader/api.py:149, :2229); the submission is stored all the same.
 @pytest.mark.filterwarnings("ignore:Object of type <Submitted:sqlalchemy.exc.SAWarning")
 @pytest.mark.parametrize("assignment", IDS)
-def test_plain_nbgrader_workflow_scores_release_zero_and_solution_full_marks(
+def test_rnn_grade_scores_release_zero_and_solution_full_marks(
     assignment, tmp_path, record_property, request
 ):
     course, _ = _copy_course(tmp_path, only=assignment)
@@ -91,17 +93,15 @@ def test_plain_nbgrader_workflow_scores_release_zero_and_solution_full_marks(
     nbformat.write(_full_marks(release, source), course / "submitted" / "full_marks" / assignment / name)
 
     start = time.perf_counter()
-    api = nbgrader_api(course)  # nbgrader's own programmatic API, configured by nbgrader_config.py
-    for student in ("release_as_is", "full_marks"):
-        result = api.autograde(assignment, student, force=True, create=True)
-        assert result["success"], f"nbgrader autograde {assignment} {student}:\n{result.get('error')}"
+    results = autograde(Course(str(course)), str(course / "submitted"), jobs=2, progress=False)
+    assert [r.status for r in results] == ["graded", "graded"], [r.reasons for r in results]
     per_notebook = round((time.perf_counter() - start) / 2, 1)
     # Per-notebook grading time, for the report (junit XML) and `pytest --cache-show 'course/*/*'`.
     record_property("autograde_seconds_per_notebook", per_notebook)
     if getattr(request.config, "cache", None) is not None:  # absent under -p no:cacheprovider
         request.config.cache.set(f"course/autograde_seconds_per_notebook/{assignment}",
                                  per_notebook)
-    print(f"{assignment}: nbgrader autograde took {per_notebook:.1f} s per notebook")
+    print(f"{assignment}: rnn-grade autograde took {per_notebook:.1f} s per notebook")
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         blank = gradebook.find_submission_notebook(assignment, assignment, "release_as_is")

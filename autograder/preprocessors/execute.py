@@ -64,10 +64,6 @@ PROCESS_LIMIT = "starting more processes than the limit"
 # What a test cell whose whole source is hidden runs in the kernel (nbclient skips empty cells,
 # and the judge runs after the kernel ran the cell).
 ONLY_HIDDEN = "# this cell's checks are run by the grader"
-# Assignments whose hidden blocks still run in the kernel, as before the judge: their answers
-# (Keras models, training steps) need kit probes first. Remove an assignment once its hidden
-# blocks go through rnn_course_student.probe.
-HIDDEN_IN_KERNEL = {"rnn3_clipping", "rnn4_configurations"}
 # Seconds the judge's calls of one cell may take in all, in cell timeouts: a hanging answer costs
 # the calls of one cell this much, then the cell fails and grading goes on.
 JUDGE_ALLOWANCE = 3
@@ -220,7 +216,7 @@ class LimitedExecute(Execute):
 
     # --- the judge: hidden blocks in this process, answers called through the kernel ---
     def _make_judge(self, nb, task) -> Judge | None:
-        if task is not None and task.assignment in HIDDEN_IN_KERNEL:
+        if task is not None and task.assignment in hidden_tests.HIDDEN_IN_KERNEL:
             return None
         if not any(is_test(c) and hidden_tests.has_hidden(c.source) for c in nb.cells):
             return None
