@@ -7,8 +7,11 @@ Zip entries (canvas-lms ``lib/content_zipper.rb``)::
     [LATE_]anon_{anonymous id}_{attachment id}_{file name}         anonymous grading
     ..._{user id}_text.html, ..._{user id}_link.html               text and URL entries
 
-The sortable name is lowercased with every non-word character removed, and Canvas removes
-``_<digits>_`` from it, so the first ``_<digits>_<digits>_`` is the user and attachment id.
+The sortable name is lowercased with every character that is not ``[[:word:]]`` removed (Ruby's
+class: letters, combining marks, digits and ``_``, in any script, so ``Müller`` typed with a
+combining diaeresis keeps it), and Canvas removes ``_<digits>_`` from it, so the first
+``_<digits>_<digits>_`` is the user and attachment id. The file name is the one the student
+uploaded, with ``\\x00 / \\ : * ? " < > |`` runs replaced by ``_``.
 
 Student ids: the gradebook export's ``SIS Login ID`` when the roster has one for the student
 (the institution's login: what JupyterHub, and so nbgrader's exchange, usually calls the
@@ -21,11 +24,14 @@ from dataclasses import dataclass
 
 from .roster import Roster, RosterError, RosterStudent, read_rows, safe_id, unique_ids
 
+# What Ruby's [[:word:]] keeps of a name: Python's \w lacks the combining marks (a decomposed
+# "u" + U+0308), so any non-ASCII character is accepted too; the ids after it anchor the match.
+_NAME = r"(?:\w|[^\x00-\x7f])*?"
 _ANON = re.compile(r"(?P<late>LATE_)?anon_(?P<user>[0-9A-Za-z]+)_(?P<attachment>\d+)_(?P<file>.+)",
                    re.S)
-_NAMED = re.compile(r"(?:(?P<name>\w*?)_)?(?P<late>LATE_)?(?P<user>\d+)_(?P<attachment>\d+)_"
+_NAMED = re.compile(rf"(?:(?P<name>{_NAME})_)?(?P<late>LATE_)?(?P<user>\d+)_(?P<attachment>\d+)_"
                     r"(?P<file>.+)", re.S)
-_TEXT = re.compile(r"(?:\w*?_)?(?:LATE_)?(?:anon_[0-9A-Za-z]+|\d+)_(?P<kind>text|link)\.html")
+_TEXT = re.compile(rf"(?:{_NAME}_)?(?:LATE_)?(?:anon_[0-9A-Za-z]+|\d+)_(?P<kind>text|link)\.html")
 
 # Columns of the gradebook export that are about the student, in the order Canvas requires.
 STUDENT_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID",
@@ -33,6 +39,7 @@ STUDENT_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Integration 
 # Columns Canvas computes; never assignments (lib/gradebook_importer.rb).
 COMPUTED = re.compile(r"(Current|Final|Override|Unposted) (Score|Points|Grade|Status)")
 TEST_STUDENT = "Student, Test"
+TITLE_AND_ID = re.compile(r"(?P<title>.*?)\s*\((?P<id>\d+)\)", re.S)  # Assignment#title_with_id
 
 
 @dataclass
@@ -74,6 +81,10 @@ def read_roster(path: str) -> Roster:
                           "Canvas (Grades > Export), do not build it by hand")
     info_end = header.index("Section") + 1
     assignments = [h for h in header[info_end:] if h and not COMPUTED.search(h)]
+    # Canvas's export titles every assignment "Title (id)" and puts custom columns (notes)
+    # between Section and the assignments without one: a roster with ids keeps only those.
+    if any(TITLE_AND_ID.fullmatch(h) for h in assignments):
+        assignments = [h for h in assignments if TITLE_AND_ID.fullmatch(h)]
     roster = Roster("canvas", path, header, [], assignment_columns=assignments)
     for row in rows[1:]:
         row = row + [""] * (len(header) - len(row))

@@ -128,8 +128,11 @@ def canvas_csv(roster: Roster, grades: list[Grade], out: str,
     maxima = {g.assignment: g.max_score for g in grades if g.max_score is not None}
     for a, title in titles.items():
         if _title_and_id(title)[1] == "":
-            summary.warnings.append(f"{title!r} is not a column of the roster: Canvas will "
-                                    "create a new assignment of that name on import")
+            known = ", ".join(map(repr, roster.assignment_columns))
+            summary.warnings.append(
+                f"{title!r} is not a column of the roster: Canvas will create a new assignment "
+                "of that name on import" + (f"; to fill one of the roster's ({known}), name it: "
+                                            f"--column {a}='<title (id)>'" if known else ""))
         pp = roster.points_possible.get(title)
         if pp and a in maxima and _fmt(float(pp)) != _fmt(maxima[a]):
             summary.warnings.append(

@@ -155,7 +155,8 @@ def _not_notebook(filename: str) -> str:
 def _assignment(entry: Entry, filename: str, assignments: list[str], releases: dict,
                 notes: list[str]) -> tuple[str | None, str]:
     """(assignment, why not): from the file name, else from the notebook's grade ids."""
-    found, exact = assignment_from_name(filename, assignments)
+    # A Moodle file may sit in a folder of the student's own ("notebooks/rnn1_forward.ipynb").
+    found, exact = assignment_from_name(filename.rsplit("/", 1)[-1], assignments)
     if found:
         plain = re.sub(r"-\d+(?=\.)", "", filename, count=1)  # Canvas's own resubmission mark
         if not exact or plain.rsplit("/", 1)[-1] != f"{found}.ipynb":

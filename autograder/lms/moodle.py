@@ -7,11 +7,14 @@ Zip paths (``mod/assign``'s downloader; the folder layout is the default since M
     Participant_{participant}_assignsubmission_file/...         blind marking
     ..._assignsubmission_onlinetext/onlinetext.html             an online text, not a file
 
-Moodle replaces ``_`` in the name by a space, so the last ``_<digits>_assignsubmission_``
-separates name and participant number. The participant number is per assignment, not the user
-id; the assignment's grading worksheet (Download grading worksheet) carries it in its
-``Identifier`` column ("Participant 123456"). A roster without it (participants or gradebook
-export) is matched by full name, and a name shared by two students is never guessed.
+Moodle replaces ``_`` in the name by a space and ``clean_filename`` removes control characters
+and ``& < > " ` | ' : \\ /`` (``Seán O'Brien`` becomes ``Seán OBrien``), so the last
+``_<digits>_assignsubmission_`` separates name and participant number. A file the student put
+in a folder keeps that folder below the student's (``.../notebooks/rnn1_forward.ipynb``). The
+participant number is per assignment, not the user id; the assignment's grading worksheet
+(Download grading worksheet) carries it in its ``Identifier`` column ("Participant 123456"). A
+roster without it (participants or gradebook export) is matched by full name, compared as the
+download spells it, and a name shared by two students is never guessed.
 
 Student ids: the roster's ``Username`` when it has one, else ``ID number``, else the email
 address; without a roster, ``participant-<number>``.
@@ -49,9 +52,16 @@ def parse_path(name: str) -> MoodlePath | None:
     return MoodlePath(m["participant"], full_name, m["plugin"], m["file"] or "", "flat")
 
 
+# What Moodle's clean_filename (PARAM_FILE) removes from the name in a download's folder.
+_NOT_IN_FILE_NAMES = re.compile(r"""[\x00-\x1f\x7f&<>"`|':\\/]""")
+
+
 def name_key(name: str) -> str:
-    """Full names compared without case, accents' composition or repeated spaces."""
-    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+    """Full names compared as a download spells them: without case, accents' composition,
+    repeated spaces, ``_`` (Moodle writes a space) or the characters Moodle's
+    ``clean_filename`` drops (``O'Brien`` is ``OBrien`` in the folder's name)."""
+    name = _NOT_IN_FILE_NAMES.sub("", unicodedata.normalize("NFC", name).replace("_", " "))
+    return " ".join(name.casefold().split())
 
 
 def _find(header: list[str], *names: str) -> str | None:
@@ -79,8 +89,10 @@ def read_roster(path: str) -> Roster:
         raise RosterError(f"{path!r} has no column that identifies a student to Moodle "
                           "('Identifier', 'Username', 'ID number' or 'Email address')")
     known = {c for c in (ident, full, first, last, username, idnumber, email) if c}
-    assignments = [h for h in header if h not in known and h.lower().startswith(
-        ("assignment:", "grade"))]
+    # The worksheet's own "Grade" column, or a gradebook export's "Assignment: <name> (Real)";
+    # not the worksheet's "Grade can be changed".
+    assignments = [h for h in header if h not in known and (
+        h.lower() == "grade" or h.lower().startswith("assignment:"))]
     roster = Roster("moodle", path, header, [], assignment_columns=assignments)
     for row in rows[1:]:
         row = row + [""] * (len(header) - len(row))
