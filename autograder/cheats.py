@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from . import policy
 
 # Modules that tests trust: assigning to their attributes is monkeypatching.
-PATCHABLE_MODULES = ("numpy", "builtins", "rnn_tf", "rnn_course_student", "tensorflow", "keras", "math",
-                     "unittest")
+PATCHABLE_MODULES = ("numpy", "builtins", "rnn_tf", "course_checks", "rnn_course_student",
+                     "tensorflow", "keras", "math", "unittest")
 ALIASES = {"tf.keras": "keras", "tensorflow.keras": "keras", "np": "numpy", "tf": "tensorflow"}
 
 

@@ -2,7 +2,7 @@
 
 ``FORBIDDEN`` is the one table: the static scan (autograder/cheats.py) reads it to flag an answer
 that names one of these inside the definition being written, and the course's hidden tests run
-each exercise inside ``rnn_tf.testing.forbid(*NAME_FORBIDDEN)``, whose lists are derived from it
+each exercise inside ``course_checks.testing.forbid(*NAME_FORBIDDEN)``, whose lists are derived from it
 (``calls_forbidden_in``). Keyed by assignment id, then by the function or class the student
 implements ("class" means any class defined in an answer cell, "*" any function or class).
 Entries are dotted names of functions and classes (what ``forbid`` can block at run time),

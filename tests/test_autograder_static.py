@@ -34,7 +34,7 @@ def kinds(findings):
     ("import numpy\nnumpy.allclose = lambda *a: True", "replaces numpy.allclose"),
     ("import builtins\nbuiltins.isinstance = lambda *a: True", "replaces builtins.isinstance"),
     ("import builtins\nsetattr(builtins, 'abs', len)", "setattr() on builtins"),
-    ("import rnn_tf.testing as h\nh.assert_shape = print", "replaces rnn_tf.testing.assert_shape"),
+    ("import course_checks.testing as h\nh.assert_shape = print", "replaces course_checks.testing.assert_shape"),
     ("np = None", "rebinds the set-up name 'np'"),
 ])
 def test_monkeypatching_is_found_through_aliases(src, detail):
@@ -229,7 +229,7 @@ def test_every_entry_of_the_policy_table_is_something_forbid_can_block(name):
 
 
 def test_the_course_tests_forbid_exactly_what_the_scan_forbids():
-    from rnn_tf import testing
+    from course_checks import testing
 
     assert set(testing.FORWARD_FORBIDDEN) == set(policy.calls_forbidden_in("rnn1_forward"))
     assert set(testing.BACKWARD_FORBIDDEN) == {n for names in policy.FORBIDDEN["rnn2_bptt"].values()

@@ -9,7 +9,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder.build import COURSE_DIR, build_release, nbgrader_api
-from rnn_tf.mistakes import rnn1
+from course_checks.mistakes import rnn1
 
 ASSIGNMENT = "rnn1_forward"
 

@@ -1,4 +1,4 @@
-"""The mistake catalogue (rnn_tf.mistakes): its right functions agree with Keras/TensorFlow, every
+"""The mistake catalogue (course_checks.mistakes): its right functions agree with Keras/TensorFlow, every
 catalogued mistake is caught and named, a right but differently written answer is never blamed,
 an unknown mistake is described, and a later exercise is not blamed for an earlier one."""
 
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from rnn_tf import testing
-from rnn_tf.mistakes import check, check_blaming_earlier, diagnose, rnn1, rnn2, rnn3, rnn4
+from course_checks import testing
+from course_checks.mistakes import check, check_blaming_earlier, diagnose, rnn1, rnn2, rnn3, rnn4
 
 # The one-to-many mutant with a softmax read-out over one output feature is that very mistake.
 pytestmark = pytest.mark.filterwarnings("ignore:You are using a softmax over axis -1:UserWarning")
@@ -490,10 +490,10 @@ def test_a_mistake_outside_the_catalogue_is_described_not_misnamed(exercise, ans
 
 
 def test_a_student_who_calls_the_catalogue_s_right_function_is_stopped():
-    notebook = _notebook("from rnn_tf.mistakes.rnn1 import step_forward as borrowed\n"
+    notebook = _notebook("from course_checks.mistakes.rnn1 import step_forward as borrowed\n"
                          "def rnn_step_forward(x_t, h_prev, W_x, W_h, b):\n"
                          "    return borrowed(x_t, h_prev, W_x, W_h, b)\n")
-    with pytest.raises(testing.ForbiddenCallError, match="rnn_step_forward: .*rnn_tf.mistakes.rnn1.step_forward"):
+    with pytest.raises(testing.ForbiddenCallError, match="rnn_step_forward: .*course_checks.mistakes.rnn1.step_forward"):
         check(rnn1.RNN_STEP_FORWARD, notebook["rnn_step_forward"])
     assert notebook["borrowed"] is rnn1.step_forward  # restored
 

@@ -60,7 +60,8 @@ def _instructor_packages(root):
     (whether installed editable or not) and the .pth hooks that would import them."""
     view = root / "instructor-packages"
     view.mkdir()
-    project = ("rnn_tf", "autograder", "rnn_course_student", "rnn_course", "__editable__")
+    project = ("rnn_tf", "autograder", "course_checks", "rnn_course_student", "rnn_course",
+               "__editable__")
     paths = sysconfig.get_paths()
     for folder in dict.fromkeys([paths["purelib"], paths["platlib"]]):
         for entry in Path(folder).iterdir():
@@ -119,12 +120,14 @@ def test_kit_holds_the_release_the_wheel_and_a_readme(kit):
 def test_instructor_packages_cannot_be_imported_where_the_kit_is_installed(kit):
     out, bin_dir, env = kit
     probe = ("import importlib, json\nfound = {}\n"
-             "for name in ('rnn_tf', 'autograder', 'rnn_course_student', 'nbgrader', 'nbclient'):\n"
+             "for name in ('rnn_tf', 'autograder', 'course_checks', 'rnn_course_student', 'nbgrader',"
+             " 'nbclient'):\n"
              "    try:\n        found[name] = importlib.import_module(name).__file__\n"
              "    except ImportError:\n        found[name] = None\n"
              "print(json.dumps(found))")
     found = json.loads(run(kit, "python", "-c", probe).stdout)
     assert found["rnn_tf"] is None and found["autograder"] is None, found
+    assert found["course_checks"] is None, found
     assert found["rnn_course_student"].startswith(str(bin_dir.parent)), found  # the wheel's copy
     assert found["nbgrader"] and found["nbclient"], found
 

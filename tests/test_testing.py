@@ -1,4 +1,4 @@
-"""rnn_tf.testing: the helpers the course's test cells rely on fail when they should, explain why,
+"""course_checks.testing: the helpers the course's test cells rely on fail when they should, explain why,
 block the APIs an exercise must not call, and compute trustworthy references."""
 
 import logging
@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from rnn_tf import testing
-from rnn_tf.testing import ForbiddenCallError, assert_close, assert_not_used, assert_shape, forbid
+from course_checks import testing
+from course_checks.testing import (ForbiddenCallError, assert_close, assert_not_used, assert_shape,
+                                   forbid)
 
 
 def test_assert_close_accepts_values_within_tolerance_and_tensors():

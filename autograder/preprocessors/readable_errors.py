@@ -46,7 +46,8 @@ _ABSOLUTE_PATH = re.compile(r"(?<![\w.~])/(?:[^\s'\"`:,;()\[\]{}<>]+/)+[^\s'\"`:
 def default_hidden_roots() -> list[str]:
     """Folders of the grading machine whose paths a student has no use for."""
     roots = {tempfile.gettempdir(), sys.prefix, sys.base_prefix}
-    for package in ("rnn_tf", "rnn_course_student", "autograder"):  # found without importing
+    # Found without importing them.
+    for package in ("rnn_tf", "rnn_course_student", "autograder", "course_checks"):
         spec = importlib.util.find_spec(package)
         if spec and spec.origin:
             roots.add(os.path.dirname(os.path.dirname(os.path.abspath(spec.origin))))

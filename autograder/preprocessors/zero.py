@@ -38,7 +38,7 @@ class ZeroCheatedExercises(NbGraderPreprocessor):
             exercise = cell if cell in answers else exercise_of.get(cell)
             if exercise:
                 add(exercise, f"{exercise}: {report.get('kind')} ({report.get('path')})")
-        for cell in nb.cells:  # the course's own forbidden-call checks (rnn_tf.testing)
+        for cell in nb.cells:  # the course's own forbidden-call checks (course_checks.testing)
             gid = grade_id(cell)
             for o in cell.get("outputs", []):
                 if o.get("output_type") == "error" and "forbidden" in o.get("ename", "").lower():

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 # Packages the kernel imports that may be editable installs living outside the venv (a source
 # checkout): only their own folders are bound, never the checkout around them.
-PACKAGES = ("autograder", "rnn_tf", "rnn_course_student")
+PACKAGES = ("autograder", "rnn_tf", "rnn_course_student", "course_checks")
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # What the dynamic loader, Python, NumPy and Matplotlib read from /etc; no secrets among them.
 ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime", "nsswitch.conf",

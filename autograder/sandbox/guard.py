@@ -2,9 +2,9 @@
 
 After the set-up cell the grader takes a fingerprint of everything a test cell trusts: the names
 the set-up cell bound (``np``, ``tf``, the test helpers), numpy's comparison functions, the
-``rnn_tf.testing`` and ``rnn_course_student`` helpers and the builtins. Before every test cell it takes the fingerprint
-again; anything that changed was monkeypatched by student code, so the grader flags the
-exercise and puts the originals back (so later exercises are graded against the real functions).
+``course_checks.testing`` and ``rnn_course_student`` helpers and the builtins. Before every test
+cell it takes the fingerprint again; anything that changed was monkeypatched by student code, so
+the grader flags the exercise and puts the originals back (so later exercises are graded against the real functions).
 The fingerprints live in the grader process, not in the kernel, so a student cannot rewrite
 them; the snippets below run hidden (not stored in the notebook, not shown in feedback).
 """
@@ -19,7 +19,7 @@ PROTECTED_ATTRIBUTES = {
     "builtins": ["abs", "all", "any", "isinstance", "len", "max", "min", "sum", "round", "float",
                  "int", "bool", "range", "zip", "print", "AssertionError", "Exception",
                  "getattr", "hasattr", "type", "callable", "sorted"],
-    "rnn_tf.testing": "*",  # every public helper the course's test cells call
+    "course_checks.testing": "*",  # every public helper the course's test cells call
     "rnn_course_student.checks": "*",  # the same helpers, as the release notebooks import them
     "rnn_course_student.references": "*",  # the Keras/TF values the visible tests compare with
     "rnn_course_student.tasks": "*",  # the data rnn4's training checks learn from

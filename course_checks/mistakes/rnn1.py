@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnn_tf.mistakes.diagnosis import Case, Exercise, Mistake
+from course_checks.mistakes.diagnosis import Case, Exercise, Mistake
 
 
 def _sigmoid(z):

@@ -8,8 +8,8 @@ where to look), judging a later exercise with right versions of the earlier ones
 It must never ship in the student kit: the right functions are the answers.
 """
 
+from course_checks.mistakes.diagnosis import Case, Exercise, Mistake, check, diagnose
 from rnn_course_student.checks import check_blaming_earlier, substituted
-from rnn_tf.mistakes.diagnosis import Case, Exercise, Mistake, check, diagnose
 
 __all__ = ["Case", "Exercise", "Mistake", "check", "check_blaming_earlier", "diagnose",
            "substituted"]

@@ -1,12 +1,12 @@
 """The grader's side of the course's test cells: the guard that stops an exercise from being
 answered by calling the very thing it asks for. The diagnoses that name a student's mistake are
-in `rnn_tf.mistakes`.
+in `course_checks.mistakes`.
 
 The hidden tests import from here; the visible ones use only the student kit
 (`rnn_course_student.checks`, `.references`, ...), whose helpers are re-exported below so that a
 hidden test finds everything in one place:
 
-    from rnn_tf.testing import FORWARD_FORBIDDEN, forbid
+    from course_checks.testing import FORWARD_FORBIDDEN, forbid
 
     with forbid(*FORWARD_FORBIDDEN, task="rnn_forward"):
         h, cache = rnn_forward(x, h0, W_x, W_h, b)

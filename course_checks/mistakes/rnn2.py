@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnn_tf.mistakes.diagnosis import Case, Exercise, Mistake
-from rnn_tf.mistakes.rnn1 import _problem, _tolerance, forward
+from course_checks.mistakes.diagnosis import Case, Exercise, Mistake
+from course_checks.mistakes.rnn1 import _problem, _tolerance, forward
 
 
 # --- rnn_step_backward -----------------------------------------------------------------------------

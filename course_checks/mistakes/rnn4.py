@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnn_tf.mistakes.diagnosis import Case, Exercise, Mistake
+from course_checks.mistakes.diagnosis import Case, Exercise, Mistake
 
 # Read-outs by what their activation does to the probabilities the checks want.
 _ACTIVATIONS = {"softmax": 0.0, "linear": 1.0, "sigmoid": 2.0, "tanh": 3.0, "relu": 4.0}
@@ -37,10 +37,19 @@ def _readout(model) -> float:
 def _recurrent(model) -> tuple[float, float]:
     """(number of SimpleRNN layers, number of other recurrent layers), looking inside
     Bidirectional wrappers and nested models."""
-    from rnn_course_student.checks import _simple_rnn_classes, recurrent_layers
+    import sys
 
+    import keras
+
+    from rnn_course_student.checks import recurrent_layers
+
+    # keras.layers.SimpleRNN, and the course library's drop-in replacement when it is loaded.
+    classes = [keras.layers.SimpleRNN]
+    library_layer = sys.modules.get("rnn_tf.layer")
+    if library_layer is not None and hasattr(library_layer, "SimpleRNN"):
+        classes.append(library_layer.SimpleRNN)
     layers = recurrent_layers(model)
-    simple = sum(isinstance(layer, _simple_rnn_classes()) for layer in layers)
+    simple = sum(isinstance(layer, tuple(classes)) for layer in layers)
     return float(simple), float(len(layers) - simple)
 
 

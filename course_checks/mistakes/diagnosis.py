@@ -270,7 +270,7 @@ def _with_answers_forbidden(exercise: Exercise, guard: Callable[[], Any] | None,
                             namespace: dict) -> Callable[[], Any]:
     """`guard`, plus a block on the catalogue's right functions for this exercise and the ones
     it uses: they are answers, importable wherever the grader is installed."""
-    from rnn_tf.testing import forbid
+    from course_checks.testing import forbid
 
     answers = [e.reference for e in (exercise, *exercise.uses)]
     targets = [f"{f.__module__}.{f.__name__}" for f in answers if f.__qualname__ == f.__name__]
