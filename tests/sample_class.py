@@ -128,7 +128,7 @@ CASES = {
         "    globals()[_name] = _fake")),
     "monkeypatch_helpers": lambda ok, rel, ctx: _break_first_answer(ok, (
         "import builtins, sys\n"
-        "_helpers = sys.modules.get('rnn_tf.testing')\n"
+        "_helpers = sys.modules.get('course_checks.testing')\n"
         "for _name in dir(_helpers) if _helpers else []:\n"
         "    if not _name.startswith('_') and callable(getattr(_helpers, _name)):\n"
         "        setattr(_helpers, _name, lambda *args, **kwargs: None)\n"
