@@ -6,16 +6,19 @@ partial, a typical mistake), then grades two copies of the same released course 
 of ``--jobs`` worker processes (the path ``--scheduler tcp://...`` takes on a real cluster:
 tasks pickled to the scheduler, run by worker processes, results sent back). The cluster is
 started before the clock starts (a real cluster is already running), and its start-up is
-printed apart. Prints wall times, the overhead per notebook (goal: <= 5% of a notebook) and
-whether the two runs gave the same scores and statuses.
+printed apart. Both engines grade under the same ``--sandbox`` (default ``bwrap``: the run
+stops where bubblewrap cannot run rather than timing something else). Prints wall times, the
+overhead per notebook (goal: <= 5% of a notebook) and whether the two runs gave the same scores
+and statuses; the JSON (``--json``, default ``<work>/bench_cluster.json``) has every run's wall
+time and every notebook's timings, the isolation, the machine, its load and the versions.
 
-    python benchmarks/bench_cluster.py                 # the course, 2 cases x 4 assignments
-    python benchmarks/bench_cluster.py --tiny          # the tiny fixture course (no TensorFlow)
+    python benchmarks/bench_cluster.py                 # the course, 4 cases x 4 assignments
+    python benchmarks/bench_cluster.py --quick         # 2 cases x 4 assignments
+    python benchmarks/bench_cluster.py --tiny --quick  # the tiny fixture course (no TensorFlow)
     python benchmarks/bench_cluster.py --repeat 2      # alternate pool/Dask runs, take the best
 """
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -32,12 +35,14 @@ from rnn_course_student.environment import quiet_tensorflow  # noqa: E402
 
 quiet_tensorflow()
 
+import provenance  # noqa: E402
 import sample_class as samples  # noqa: E402
 
 from autograder import engines  # noqa: E402
 from autograder.course import Course  # noqa: E402
 from autograder.grade import autograde  # noqa: E402
 from autograder.limits import Limits  # noqa: E402
+from autograder.sandbox import isolation  # noqa: E402
 
 CASES = ["correct", "empty", "only_first_exercise", "typical_mistake"]
 TINY_CASES = ["correct", "empty", "only_first_exercise", "kernel_exit"]
@@ -56,21 +61,24 @@ def release(tiny: bool, work: Path) -> tuple[Course, Path, int]:
     course = Course(str(base))
     course.release()
     paths = samples.make_class(course, str(work / "class"), course.assignments,
-                               TINY_CASES if tiny else CASES[:2] if args.quick else CASES)
+                               (TINY_CASES if tiny else CASES)[:2 if args.quick else None])
     return course, work / "class", len(paths)
 
 
-def grade(base: Path, copy: Path, submissions: Path, jobs: int, engine=None):
+def grade(base: Path, copy: Path, submissions: Path, jobs: int, sandbox: str, engine=None):
     if copy.exists():
         shutil.rmtree(copy)
     shutil.copytree(base, copy)
     started = time.perf_counter()
     results = autograde(Course(str(copy)), str(submissions), jobs=jobs, progress=False,
-                        limits=Limits(cell_timeout=300), executor=engine)
+                        limits=Limits(cell_timeout=300), executor=engine, sandbox=sandbox)
     return time.perf_counter() - started, results
 
 
 def main() -> None:
+    iso = isolation.choose(args.sandbox, warn=False)
+    print(iso.summary())
+    record = provenance.header(__file__, sys.argv[1:])
     work = Path(args.out or tempfile.mkdtemp(prefix="rnn-grade-bench-cluster-")).resolve()
     work.mkdir(parents=True, exist_ok=True)
     course, submissions, n = release(args.tiny, work)
@@ -89,11 +97,12 @@ def main() -> None:
         for i in range(args.repeat):
             for engine in ("pool", "dask") if i % 2 == 0 else ("dask", "pool"):  # alternate
                 if engine == "pool":
-                    t, by_pool = grade(Path(course.root), work / "pool", submissions, args.jobs)
+                    t, by_pool = grade(Path(course.root), work / "pool", submissions, args.jobs,
+                                       iso.mode)
                     pool_s.append(t)
                 else:
                     t, by_dask = grade(Path(course.root), work / "dask", submissions, args.jobs,
-                                       cluster)
+                                       iso.mode, cluster)
                     dask_s.append(t)
                 print(f"  run {i + 1}: {engine:5} {t:6.1f} s", flush=True)
     finally:
@@ -110,12 +119,18 @@ def main() -> None:
     pool, dask = min(pool_s), min(dask_s)
     per_nb = (dask - pool) / n
     share = (dask - pool) / pool
-    summary = {"notebooks": n, "jobs": args.jobs, "cpus": os.cpu_count(),
-               "load_average": os.getloadavg(), "pool_s": [round(t, 1) for t in pool_s],
-               "dask_s": [round(t, 1) for t in dask_s], "cluster_start_s": round(cluster_start, 1),
+    def notebooks(results):
+        return [{"student": r.student, "assignment": r.assignment, "status": r.status,
+                 "score": r.score, "timings": r.timings}
+                for r in sorted(results, key=lambda r: (r.assignment, r.student))]
+
+    summary = {**record, "isolation": provenance.isolation(iso), "notebooks": n,
+               "jobs": args.jobs, "pool_s": [round(t, 2) for t in pool_s],
+               "dask_s": [round(t, 2) for t in dask_s], "cluster_start_s": round(cluster_start, 1),
                "overhead_per_notebook_s": round(per_nb, 2), "overhead_share": round(share, 3),
                "same_verdicts": verdicts(by_pool) == verdicts(by_dask),
-               "per_notebook_pool": split(by_pool), "per_notebook_dask": split(by_dask)}
+               "per_notebook_pool": split(by_pool), "per_notebook_dask": split(by_dask),
+               "notebooks_pool": notebooks(by_pool), "notebooks_dask": notebooks(by_dask)}
     print()
     print(f"local pool ({args.jobs} processes):       {pool:7.1f} s  ({pool / n:.2f} s a notebook)")
     print(f"Dask LocalCluster ({args.jobs} workers):  {dask:7.1f} s  ({dask / n:.2f} s a notebook)")
@@ -126,8 +141,7 @@ def main() -> None:
         print(f"  per notebook on {name:4}: " + ", ".join(f"{k} {v:.2f}" for k, v in parts.items()))
     print(f"same statuses and scores: {summary['same_verdicts']}; "
           f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    (work / "bench_cluster.json").write_text(json.dumps(summary, indent=1))
-    print(f"details: {work / 'bench_cluster.json'}")
+    print(f"details: {provenance.write(args.json or work / 'bench_cluster.json', summary)}")
 
 
 if __name__ == "__main__":
@@ -136,6 +150,10 @@ if __name__ == "__main__":
     parser.add_argument("--tiny", action="store_true", help="the tiny fixture course")
     parser.add_argument("--quick", action="store_true", help="2 cases per assignment")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each engine (best kept)")
+    parser.add_argument("--sandbox", choices=isolation.MODES, default="bwrap",
+                        help="isolation of both engines' kernels (default bwrap; auto falls back "
+                             "to none where bubblewrap cannot run, and the JSON says so)")
     parser.add_argument("--out", help="keep the work folder here (default: a temporary one)")
+    parser.add_argument("--json", help="write the record here (default <work>/bench_cluster.json)")
     args = parser.parse_args()
     main()

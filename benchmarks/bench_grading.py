@@ -3,23 +3,29 @@
 Builds a class of 5 submissions per assignment (20 for the four assignments: correct, empty,
 partial, a deleted test cell, a typical mistake; all generated deterministically
 from the course by tests/sample_class.py, none hostile, so plain nbgrader can grade them too), then
-times, on two copies of the same released course:
+times, on copies of the same released course:
 
 1. `nbgrader autograde <assignment> --force` for every assignment, one notebook after another
    (nbgrader's own command, the course's nbgrader_config.py);
-2. `rnn-grade autograde` with ``--jobs`` workers (default 2).
+2. `rnn-grade autograde` with ``--jobs`` workers (default 2) under ``--sandbox`` (default
+   ``bwrap``: the run stops if bubblewrap cannot run, rather than timing something else);
+3. optionally the same with ``--sandbox none`` and with one worker.
 
 It prints total wall times, their ratio (goal: <= 0.6 with 2 workers on 2 cores), whether the
-scores agree with nbgrader's, and the per-notebook split of rnn-grade's time into kernel start, set-up cells (imports) and the
-student's cells + tests, with the share the import takes. Self-contained; about 5-8 min on an
-idle 2-core machine.
+scores agree with nbgrader's, whether every typical-mistake notebook scored below full marks,
+and the per-notebook split of rnn-grade's time into kernel start, set-up cells (imports), the
+student's cells + tests and recording, with the share the import takes. The JSON it writes
+(``--json``, default ``<work>/bench_grading.json``) holds every run's raw times (per assignment
+for nbgrader, per notebook for rnn-grade, with status and score), the isolation each run was
+under, the machine, its load and the versions. Self-contained; about 5-8 min on an idle
+2-core machine.
 
-    python benchmarks/bench_grading.py                 # the full class, 2 workers
-    python benchmarks/bench_grading.py --quick         # 2 cases x 4 assignments, a smoke run
+    python benchmarks/bench_grading.py --also-no-sandbox   # the full class, 2 workers
+    python benchmarks/bench_grading.py --quick             # correct + typical mistake only
+    python benchmarks/bench_grading.py --tiny --quick      # the tiny test course: a smoke run
 """
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -37,26 +43,29 @@ from rnn_course_student.environment import quiet_tensorflow  # noqa: E402
 quiet_tensorflow()
 sys.path.insert(0, str(REPO / "tests"))  # the sample class is test data
 
+import provenance  # noqa: E402
 import sample_class as samples  # noqa: E402
 
 from autograder.course import Course  # noqa: E402
 from autograder.grade import autograde  # noqa: E402
 from autograder.limits import Limits  # noqa: E402
+from autograder.sandbox import isolation  # noqa: E402
 
 # Only cases plain nbgrader can grade: a duplicated test cell, for one, makes
 # `nbgrader autograde` 0.9.6 stop the whole assignment ("old version of the metadata format").
 CASES = ["correct", "empty", "only_first_exercise", "deleted_test", "typical_mistake"]
+QUICK_CASES = ["correct", "typical_mistake"]
 # Where rnn-grade scores differently on purpose.
 EXPECTED_DIFFERENCE = {"deleted_test": "nbgrader leaves a deleted test cell ungraded (0, 'needs "
                                        "manual grade'); rnn-grade restores and grades it"}
 
 
-def build_class(course: Course, cases: list[str], out: Path) -> int:
+def build_class(course: Course, assignments: list[str], cases: list[str], out: Path) -> int:
     """Writes the class in nbgrader's layout, submitted/<student>/<assignment>/<assignment>."""
     flat = out / "flat"
-    paths = samples.make_class(course, str(flat), course.assignments, cases)
+    paths = samples.make_class(course, str(flat), assignments, cases)
     for path in map(Path, paths):
-        for a in course.assignments:
+        for a in assignments:
             if path.stem.endswith("_" + a):
                 student = path.stem[: -len(a) - 1]
                 target = out / "submitted" / student / a / f"{a}.ipynb"
@@ -66,134 +75,180 @@ def build_class(course: Course, cases: list[str], out: Path) -> int:
     return len(paths)
 
 
-def time_nbgrader(course_dir: Path, assignments: list[str]) -> float:
+def fresh_copy(base: Path, where: Path) -> Path:
+    if where.exists():
+        shutil.rmtree(where)
+    shutil.copytree(base, where)
+    return where
+
+
+def time_nbgrader(course_dir: Path, assignments: list[str]) -> dict:
+    """One `nbgrader autograde` per assignment, in turn: the run's record, scores included."""
+    from nbgrader.api import Gradebook
+
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    per_assignment = {}
     started = time.perf_counter()
     for a in assignments:
+        t = time.perf_counter()
         proc = subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "autograde", a,
                                "--force"], cwd=course_dir, env=env, capture_output=True,
                               text=True)
         if proc.returncode != 0:
             print(proc.stdout[-2000:], proc.stderr[-2000:], file=sys.stderr)
             raise SystemExit(f"nbgrader autograde {a} failed")
-    return time.perf_counter() - started
+        per_assignment[a] = round(time.perf_counter() - t, 2)
+    wall = time.perf_counter() - started
+    notebooks = []
+    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
+        for a in assignments:
+            for sub in gb.assignment_submissions(a):
+                nb = gb.find_submission_notebook(a, a, sub.student_id)
+                notebooks.append({"student": sub.student_id, "assignment": a,
+                                  "score": nb.score, "max_score": nb.max_score})
+    return {"name": "nbgrader autograde, serial", "isolation": {"mode": "none",
+            "why": "plain nbgrader runs kernels without an OS sandbox"},
+            "wall_s": round(wall, 2), "per_assignment_s": per_assignment,
+            "notebooks": sorted(notebooks, key=lambda n: (n["assignment"], n["student"]))}
 
 
-def main() -> None:
+def time_rnn_grade(course_dir: Path, jobs: int, iso: isolation.Isolation) -> dict:
+    """`rnn-grade autograde` under the isolation ``iso``: the run's record."""
+    started = time.perf_counter()
+    results = autograde(Course(str(course_dir)), str(course_dir / "submitted"), jobs=jobs,
+                        limits=Limits(cell_timeout=300), progress=False, sandbox=iso.mode)
+    wall = time.perf_counter() - started
+    return {"name": f"rnn-grade autograde --jobs {jobs} --sandbox {iso.mode}", "jobs": jobs,
+            "isolation": provenance.isolation(iso), "wall_s": round(wall, 2),
+            "notebooks": [{"student": r.student, "assignment": r.assignment, "status": r.status,
+                           "score": r.score, "max_score": r.max_score, "timings": r.timings}
+                          for r in sorted(results, key=lambda r: (r.assignment, r.student))]}
+
+
+def mean_split(run: dict) -> dict:
+    """Mean seconds per notebook of each timed part rnn-grade records (every key it has)."""
+    timed = [n["timings"] for n in run["notebooks"] if n["timings"].get("setup_s") is not None]
+    keys = sorted({k for t in timed for k in t if isinstance(t[k], (int, float))})
+    return {k: round(statistics.mean(t.get(k, 0.0) for t in timed), 2) for k in keys}
+
+
+def disagreements(ours: dict, nbgrader: dict) -> list[str]:
+    theirs = {(n["student"], n["assignment"]): n["score"] for n in nbgrader["notebooks"]}
+    return [f"{n['student']}/{n['assignment']}: rnn-grade {n['score']}, nbgrader "
+            f"{theirs.get((n['student'], n['assignment']))}"
+            for n in ours["notebooks"] if n["student"] not in EXPECTED_DIFFERENCE
+            and n["score"] != theirs.get((n["student"], n["assignment"]))]
+
+
+def mistakes_missed(run: dict) -> list[str]:
+    """Typical-mistake notebooks that scored full marks (each one has a real mistake)."""
+    return [f"{n['assignment']}: {n['score']}/{n['max_score']}" for n in run["notebooks"]
+            if n["student"] == "typical_mistake" and n["score"] == n["max_score"]]
+
+
+def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jobs", type=int, default=2, help="rnn-grade workers (default 2)")
-    parser.add_argument("--quick", action="store_true", help="2 cases per assignment")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"only {' and '.join(QUICK_CASES)} per assignment")
+    parser.add_argument("--tiny", action="store_true",
+                        help="the tiny test course (tests/fixtures/tiny_course), no TensorFlow")
+    parser.add_argument("--assignments", nargs="+", metavar="NAME",
+                        help="grade only these assignments (default: all of the course)")
+    parser.add_argument("--sandbox", choices=isolation.MODES, default="bwrap",
+                        help="isolation of the timed rnn-grade run (default bwrap; auto falls "
+                             "back to none where bubblewrap cannot run, and the JSON says so)")
     parser.add_argument("--out", help="keep the work folder here (default: a temporary one)")
+    parser.add_argument("--json", help="write the record here (default <work>/bench_grading.json)")
     parser.add_argument("--also-serial", action="store_true",
                         help="also time rnn-grade --jobs 1 (adds a few minutes)")
     parser.add_argument("--also-no-sandbox", action="store_true",
                         help="also time rnn-grade --jobs N --sandbox none, to see what the "
                              "bubblewrap sandbox costs (adds a minute or two)")
-    args = parser.parse_args()
-    cases = CASES[:2] if args.quick else CASES
+    args = parser.parse_args(argv)
+    cases = QUICK_CASES if args.quick else CASES
+    iso = isolation.choose(args.sandbox, warn=False)
+    print(iso.summary())
 
     work = Path(args.out or tempfile.mkdtemp(prefix="rnn-grade-bench-")).resolve()
     base = work / "released"
     if base.exists():
         shutil.rmtree(base)
-    base.mkdir(parents=True)
-    shutil.copytree(REPO / "course" / "source", base / "source")
-    shutil.copy(REPO / "course" / "nbgrader_config.py", base)
+    if args.tiny:
+        shutil.copytree(REPO / "tests" / "fixtures" / "tiny_course", base)
+    else:
+        base.mkdir(parents=True)
+        shutil.copytree(REPO / "course" / "source", base / "source")
+        shutil.copy(REPO / "course" / "nbgrader_config.py", base)
     course = Course(str(base))
+    assignments = args.assignments or course.assignments
+    unknown = sorted(set(assignments) - set(course.assignments))
+    if unknown:
+        parser.error(f"no such assignment: {', '.join(unknown)} (the course has "
+                     f"{', '.join(course.assignments)})")
     t = time.perf_counter()
-    course.release()
-    print(f"released {', '.join(course.assignments)} in {time.perf_counter() - t:.0f} s")
-    n = build_class(course, cases, base)
-    print(f"class: {n} submissions ({len(cases)} per assignment)")
-
-    copies = {}
-    for name in ("nbgrader", "rnn-grade"):
-        copies[name] = work / name
-        if copies[name].exists():
-            shutil.rmtree(copies[name])
-        shutil.copytree(base, copies[name])
+    course.release()  # every assignment: rnn-grade would release the others inside its timing
+    release_s = time.perf_counter() - t
+    print(f"released {', '.join(course.assignments)} in {release_s:.0f} s")
+    n = build_class(course, assignments, cases, base)
+    print(f"class: {n} submissions ({len(cases)} per assignment: {', '.join(cases)})")
+    record = provenance.header(__file__, sys.argv[1:] if argv is None else argv)
+    record.update({"course": "tiny test course" if args.tiny else "course/source",
+                   "assignments": assignments, "cases": cases, "notebooks": n,
+                   "release_s": round(release_s, 2), "runs": []})
 
     print("serial `nbgrader autograde` ...", flush=True)
-    serial = time_nbgrader(copies["nbgrader"], course.assignments)
-    print(f"  {serial:.0f} s ({serial / n:.1f} s per notebook)")
+    nbgrader = time_nbgrader(fresh_copy(base, work / "nbgrader"), assignments)
+    record["runs"].append(nbgrader)
+    print(f"  {nbgrader['wall_s']:.0f} s ({nbgrader['wall_s'] / n:.1f} s per notebook)")
 
-    print(f"`rnn-grade autograde --jobs {args.jobs}` ...", flush=True)
-    graded = Course(str(copies["rnn-grade"]))
-    t = time.perf_counter()
-    results = autograde(graded, str(copies["rnn-grade"] / "submitted"), jobs=args.jobs,
-                        limits=Limits(cell_timeout=300), progress=False)
-    parallel = time.perf_counter() - t
-    print(f"  {parallel:.0f} s ({parallel / n:.1f} s per notebook)")
-
-    # Same class, same engine: on these honest submissions the scores must agree with nbgrader's.
-    from nbgrader.api import Gradebook
-
-    disagree = []
-    with Gradebook(f"sqlite:///{copies['nbgrader'] / 'gradebook.db'}") as gb:
-        for r in results:
-            theirs = gb.find_submission_notebook(r.assignment, r.assignment, r.student).score
-            if r.score != theirs and r.student not in EXPECTED_DIFFERENCE:
-                disagree.append(f"{r.student}/{r.assignment}: rnn-grade {r.score}, nbgrader {theirs}")
-
-    serial_ours = None
+    variants = [(args.jobs, iso)]
+    if args.also_no_sandbox and iso.mode != "none":
+        variants.append((args.jobs, isolation.choose("none")))
     if args.also_serial:
-        print("`rnn-grade autograde --jobs 1` ...", flush=True)
-        again = work / "rnn-grade-serial"
-        if again.exists():
-            shutil.rmtree(again)
-        shutil.copytree(base, again)
-        t = time.perf_counter()
-        autograde(Course(str(again)), str(again / "submitted"), jobs=1,
-                  limits=Limits(cell_timeout=300), progress=False)
-        serial_ours = time.perf_counter() - t
-        print(f"  {serial_ours:.0f} s")
-    if args.also_no_sandbox:
-        print(f"`rnn-grade autograde --jobs {args.jobs} --sandbox none` ...", flush=True)
-        bare = work / "rnn-grade-no-sandbox"
-        if bare.exists():
-            shutil.rmtree(bare)
-        shutil.copytree(base, bare)
-        t = time.perf_counter()
-        autograde(Course(str(bare)), str(bare / "submitted"), jobs=args.jobs,
-                  limits=Limits(cell_timeout=300), progress=False, sandbox="none")
-        unsandboxed = time.perf_counter() - t
-        print(f"  {unsandboxed:.0f} s   ratio {unsandboxed / serial:.2f} against serial nbgrader"
-              f" (with the sandbox: {parallel / serial:.2f})")
+        variants.append((1, iso))
+    for jobs, how in variants:
+        name = f"rnn-grade autograde --jobs {jobs} --sandbox {how.mode}"
+        print(f"`{name}` ...", flush=True)
+        run = time_rnn_grade(fresh_copy(base, work / f"rnn-grade-{jobs}-{how.mode}"), jobs, how)
+        run["ratio_to_nbgrader"] = round(run["wall_s"] / nbgrader["wall_s"], 3)
+        run["mean_per_notebook_s"] = mean_split(run)
+        run["scores_disagreeing_with_nbgrader"] = disagreements(run, nbgrader)
+        run["typical_mistakes_at_full_marks"] = mistakes_missed(run)
+        record["runs"].append(run)
+        print(f"  {run['wall_s']:.0f} s   ratio {run['ratio_to_nbgrader']:.2f} against serial "
+              "nbgrader")
 
-    timed = [r.timings for r in results if r.timings.get("setup_s") is not None]
-    split = {k: statistics.mean(t[k] for t in timed)
-             for k in ("kernel_start_s", "setup_s", "student_s", "record_s")}
+    main_run = record["runs"][1]
+    split = main_run["mean_per_notebook_s"]
     per_nb = sum(split.values())
-    imports = split["kernel_start_s"] + split["setup_s"]
-    summary = {
-        "notebooks": n, "jobs": args.jobs, "cpus": os.cpu_count(),
-        "nbgrader_serial_s": round(serial, 1), "rnn_grade_s": round(parallel, 1),
-        "ratio": round(parallel / serial, 3),
-        "per_notebook_mean_s": {k: round(v, 2) for k, v in split.items()},
-        "import_share": round(imports / per_nb, 3),
-        "statuses": {s: sum(r.status == s for r in results) for s in {r.status for r in results}},
-        "scores_disagreeing_with_nbgrader": disagree,
-        "rnn_grade_jobs1_s": None if serial_ours is None else round(serial_ours, 1),
-    }
+    imports = split.get("kernel_start_s", 0.0) + split.get("setup_s", 0.0)
+    record["ratio"] = main_run["ratio_to_nbgrader"]
+    record["import_share"] = round(imports / per_nb, 3) if per_nb else None
     print()
-    print(f"notebooks: {n}   workers: {args.jobs}   cores: {os.cpu_count()}")
-    print(f"serial nbgrader autograde: {serial:7.1f} s")
-    print(f"rnn-grade --jobs {args.jobs}:        {parallel:7.1f} s   ratio {parallel / serial:.2f}"
-          f"  (goal <= 0.60)")
-    print("per notebook (rnn-grade, mean): "
-          f"kernel start {split['kernel_start_s']:.1f} s + set-up/imports {split['setup_s']:.1f} s"
-          f" | student code + tests {split['student_s']:.1f} s | gradebook {split['record_s']:.1f}"
-          f" s  -> kernel start + imports are {100 * imports / per_nb:.0f}% of a notebook")
-    if serial_ours is not None:
-        print(f"rnn-grade --jobs 1:        {serial_ours:7.1f} s   (pipeline alone, no parallelism)")
-    compared = [r for r in results if r.student not in EXPECTED_DIFFERENCE]
-    print(f"statuses: {summary['statuses']}; scores equal to nbgrader's: "
-          f"{len(compared) - len(disagree)}/{len(compared)} (not compared: "
-          + "; ".join(f"{k}: {v}" for k, v in EXPECTED_DIFFERENCE.items()) + ")")
-    for line in disagree:
+    print(f"notebooks: {n}   workers: {args.jobs}   cores: {os.cpu_count()}   load average now "
+          + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
+    for run in record["runs"]:
+        ratio = f"   ratio {run['ratio_to_nbgrader']:.2f}" if "ratio_to_nbgrader" in run else ""
+        print(f"{run['name']:<46} {run['wall_s']:7.1f} s{ratio}   [{run['isolation']['mode']}]")
+    print("per notebook (rnn-grade, mean): " + ", ".join(f"{k} {v:.2f}" for k, v in split.items())
+          + f"  -> kernel start + imports are {100 * (record['import_share'] or 0):.0f}%")
+    compared = [x for x in main_run["notebooks"] if x["student"] not in EXPECTED_DIFFERENCE]
+    statuses = {s: sum(x["status"] == s for x in main_run["notebooks"])
+                for s in sorted({x["status"] for x in main_run["notebooks"]})}
+    print(f"statuses: {statuses}; scores equal to nbgrader's: "
+          f"{len(compared) - len(main_run['scores_disagreeing_with_nbgrader'])}/{len(compared)}"
+          " (not compared: " + "; ".join(f"{k}: {v}" for k, v in EXPECTED_DIFFERENCE.items())
+          + ")")
+    for line in main_run["scores_disagreeing_with_nbgrader"]:
         print("  differs:", line)
-    (work / "bench_grading.json").write_text(json.dumps(summary, indent=1))
-    print(f"details: {work / 'bench_grading.json'}")
+    if "typical_mistake" in cases:
+        missed = main_run["typical_mistakes_at_full_marks"]
+        print("typical mistakes scored below full marks in every assignment" if not missed
+              else "typical mistakes at FULL marks: " + "; ".join(missed))
+    path = provenance.write(args.json or work / "bench_grading.json", record)
+    print(f"details: {path}")
+    return record
 
 
 if __name__ == "__main__":

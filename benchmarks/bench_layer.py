@@ -6,6 +6,7 @@ and the goal they are held against: benchmarks/RESULTS.md.
     python benchmarks/bench_layer.py              # full run, about 2-4 minutes on 2 CPU cores
     python benchmarks/bench_layer.py --quick      # smoke run, two small shapes, ~30 s
     python benchmarks/bench_layer.py --markdown   # print the table as Markdown
+    python benchmarks/bench_layer.py --json PATH  # also write every timed run, machine, versions
 
 What is timed, per shape (B, T, D, H) = (batch, timesteps, features, units), float32:
 - forward: `layer(x)` with `return_sequences=True`, inside a `tf.function`;
@@ -37,10 +38,13 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from rnn_course_student.environment import quiet_tensorflow
 
 quiet_tensorflow()  # TensorFlow writes to stderr on import otherwise; set before it is imported
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import provenance  # noqa: E402
 
 SHAPES = [(8, 20, 32, 64), (64, 100, 32, 64), (64, 100, 128, 256), (32, 500, 32, 64),
           (256, 50, 64, 128)]
@@ -107,7 +111,8 @@ def time_shape(shape, repeats, warmup):
     outputs = {name: [tf.function(layer)(x), *functions[name]["train"](x)]
                for name, layer in layers.items()}
     result = {"max_abs_diff": max(float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
-                                  for a, b in zip(outputs["keras"], outputs["rnn_tf"]))}
+                                  for a, b in zip(outputs["keras"], outputs["rnn_tf"])),
+              "raw_s": {}}
     for what in ("forward", "train"):
         for name in IMPLEMENTATIONS:
             for _ in range(warmup):
@@ -120,6 +125,7 @@ def time_shape(shape, repeats, warmup):
                 functions[name][what](x)
                 times[name].append(time.perf_counter() - start)
         result[what] = {name: statistics.median(t) for name, t in times.items()}
+        result["raw_s"][what] = {name: [round(s, 6) for s in t] for name, t in times.items()}
     return result
 
 
@@ -164,7 +170,8 @@ def memory_child(implementation, shapes):
 
 
 def measure_memory(shapes, runs):
-    """{shape: {implementation: median over `runs` fresh children of the peak, MiB}}."""
+    """{shape: {implementation: median over `runs` fresh children of the peak, MiB, and
+    implementation + "_runs": every child's peak}}."""
     # One inter-op thread: independent ops run one at a time, in a fixed order, so the peak does
     # not depend on how the scheduler happened to overlap them (timings use the defaults).
     env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536", "TF_NUM_INTEROP_THREADS": "1"}
@@ -177,8 +184,10 @@ def measure_memory(shapes, runs):
                 env=env, capture_output=True, text=True, check=True,
             )
             peaks[implementation].append(json.loads(child.stdout.strip().splitlines()[-1]))
-    return {shape: {name: statistics.median(run[str(shape)] for run in peaks[name])
-                    for name in IMPLEMENTATIONS}
+    return {shape: {**{name: statistics.median(run[str(shape)] for run in peaks[name])
+                       for name in IMPLEMENTATIONS},
+                    **{f"{name}_runs": [round(run[str(shape)], 3) for run in peaks[name]]
+                       for name in IMPLEMENTATIONS}}
             for shape in shapes}
 
 
@@ -246,6 +255,8 @@ def main(argv=None):
     parser.add_argument("--memory-runs", type=int, default=None,
                         help="fresh child processes per layer for peak memory, median taken "
                              "(default 3; 1 with --quick)")
+    parser.add_argument("--json", help="write the record (every timed run, the machine, the "
+                        "versions) here")
     parser.add_argument("--memory-child", choices=IMPLEMENTATIONS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -272,6 +283,12 @@ def main(argv=None):
           f"speed-up = Keras time / rnn_tf time; peak = extra memory of a training step.")
     print(table(rows, args.markdown))
     print(f"(benchmark took {time.perf_counter() - started:.0f} s)")
+    if args.json:
+        record = provenance.header(__file__, sys.argv[1:] if argv is None else argv)
+        record.update({"device": machine(), "repeats": repeats, "warmup": warmup,
+                       "memory_runs": None if args.no_memory else memory_runs,
+                       "rows": [{"shape": list(shape), **result} for shape, result in rows]})
+        print(f"details: {provenance.write(args.json, record)}")
 
 
 if __name__ == "__main__":

@@ -3,9 +3,10 @@
 Starts the grader's sandboxed IPython kernel N times each way (IPC transport, a fresh working
 folder each time, as the grader does) and prints the median time from launch to the first
 ``kernel_info`` reply, the time to shut it down (and remove its cgroup), and the differences.
-Goal: the sandbox adds <= 0.3 s per notebook.
+Goal: the sandbox adds <= 0.3 s per notebook. ``--json PATH`` writes every kernel's two times,
+the isolation that ran, the machine, its load and the versions.
 
-    python benchmarks/bench_sandbox.py [--runs 5]
+    python benchmarks/bench_sandbox.py [--runs 5] [--json PATH]
 """
 
 import argparse
@@ -17,11 +18,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpecManager
 
 from autograder.sandbox import isolation
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import provenance  # noqa: E402
 
 KERNEL = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
 
@@ -60,10 +65,12 @@ def start_once(iso: isolation.Isolation) -> tuple[float, float]:
     return ready - started, time.monotonic() - ready
 
 
-def main() -> None:
+def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
+    parser.add_argument("--runs", type=int, default=5, help="kernels each way (default 5)")
+    parser.add_argument("--json", help="write the record (raw times included) here")
+    args = parser.parse_args(argv)
+    record = provenance.header(__file__, sys.argv[1:] if argv is None else argv)
     sandboxed = isolation.choose("bwrap")
     print(sandboxed.summary())
     plain = isolation.choose("none")
@@ -81,6 +88,16 @@ def main() -> None:
     extra = medians["bwrap"] - medians["none"]
     print(f"sandbox overhead per notebook (start + shutdown): {extra:+.2f} s (goal <= 0.30 s); "
           f"load average {os.getloadavg()[0]:.1f}")
+    record.update({
+        "runs": [{"isolation": provenance.isolation(iso),
+                  "kernels": [{"start_s": round(a, 3), "shutdown_s": round(b, 3)}
+                              for a, b in times[iso.mode]],
+                  "median_start_plus_shutdown_s": round(medians[iso.mode], 3)}
+                 for iso in (plain, sandboxed)],
+        "overhead_per_notebook_s": round(extra, 3)})
+    if args.json:
+        print(f"details: {provenance.write(args.json, record)}")
+    return record
 
 
 if __name__ == "__main__":

@@ -54,7 +54,8 @@ def _break_first_answer(nb, code):
 
 
 # Typical mistakes, as (what, exact text of the solution, the mistaken text); a case applies the
-# ones whose text occurs in the assignment's solution.
+# ones whose text occurs in the assignment's solution. Every assignment of the course and of the
+# tiny test course has at least one, and each costs points (tests/test_benchmarks_sample_class.py).
 MISTAKES = [
     ("forgot the bias", "z_t = x_t @ W_x + h_prev @ W_h + b", "z_t = x_t @ W_x + h_prev @ W_h"),
     ("parameter count without the bias", "return D * H + H * H + H", "return D * H + H * H"),
@@ -63,7 +64,21 @@ MISTAKES = [
      "return max_norm"),
     ("keras kernel not transposed", "return kernel.T, recurrent_kernel.T",
      "return kernel, recurrent_kernel"),
+    ("many-to-many built as many-to-one (no return_sequences)",
+     "states = keras.layers.SimpleRNN(units, return_sequences=True)(sequences)",
+     "states = keras.layers.SimpleRNN(units)(sequences)"),
+    ("an image caption taken for many-to-one", '"a caption for an image": "one-to-many"',
+     '"a caption for an image": "many-to-one"'),
+    # The tiny test course (tests/fixtures/tiny_course).
+    ("square doubled instead", "return np.asarray(x) ** 2", "return np.asarray(x) * 2"),
+    ("double squared instead", "return 2 * x", "return x * x"),
 ]
+
+
+def mistakes_in(nb) -> list[str]:
+    """The typical mistakes that apply to ``nb`` (the ones whose right text its answers hold)."""
+    return [what for what, right, _ in MISTAKES
+            if any(right in cell.source for cell in _answers(nb))]
 
 
 def _typical_mistake(nb):
