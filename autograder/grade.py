@@ -146,6 +146,11 @@ def record(course: Course, task: GradingTask, graded: Graded) -> Result:
     for report in run.sandbox:
         result.reasons.append(f"sandbox refused {report.get('kind')} in {report.get('cell')} "
                               f"({report.get('path')})")
+    if findings.html_removed:
+        where = "; ".join(f"{cell}: {', '.join(what)}"
+                          for cell, what in findings.html_removed.items())
+        result.reasons.append(f"active HTML removed (it could run in a browser; no points "
+                              f"taken) from {where}")
     if run.timed_out:
         result.reasons.append(f"time limit hit in {', '.join(run.timed_out)}")
     if run.output_cut:
@@ -175,7 +180,7 @@ def record(course: Course, task: GradingTask, graded: Graded) -> Result:
             result.reasons.append("needs manual grading or review in nbgrader's formgrader")
     # Flagged: scored, but something an instructor should see (repairs, cheats, crashes).
     flagged = (findings.cheated or run.sandbox or run.died or findings.repairs or notes
-               or findings.scan)
+               or findings.scan or findings.html_removed)
     result.status = FLAGGED if flagged else GRADED
     # The verdict travels with the notebook: the feedback template shows it.
     nb.metadata[VERDICT_KEY] = {"status": result.status, "reasons": result.reasons,

@@ -33,6 +33,7 @@ from .preprocessors import (
     ScanAnswers,
     ZeroCheatedExercises,
 )
+from .preprocessors.clean_html import CleanUntrustedHTML
 from .preprocessors.rebuild import read_submission
 from .task import Findings, Graded, GradingTask
 
@@ -46,6 +47,9 @@ SANITIZE_PREPROCESSORS = [
 EXECUTE_PREPROCESSORS = [
     LimitedExecute,  # one fresh sandboxed kernel per notebook
     ZeroCheatedExercises,  # after execution: it reads what the runtime guard and sandbox saw
+    # Last: after the kernel produced every output, before the notebook leaves the worker (and
+    # is stored in autograded/, which feedback and nbgrader's formgrader render as HTML).
+    CleanUntrustedHTML,
 ]
 # Parent only (they write the gradebook): nbgrader's own post-execution steps, in its order.
 RECORD_PREPROCESSORS = [

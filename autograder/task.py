@@ -74,6 +74,8 @@ class Findings:
     scan: list[Finding] = field(default_factory=list)  # the static scan of student code
     execution: Execution = field(default_factory=Execution)
     cheated: dict[str, list[str]] = field(default_factory=dict)  # exercise -> why no points
+    # cell -> the active HTML removed from it (scripts, handlers...): flagged, no points taken
+    html_removed: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def stopped(self) -> str | None:

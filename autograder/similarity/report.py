@@ -1,5 +1,8 @@
 """The similarity report: a self-contained HTML page (no scripts, fonts or styles fetched from
-anywhere) with the matching regions side by side, and a CSV of every pair's scores."""
+anywhere) with the matching regions side by side, and a CSV of every pair's scores.
+
+Student code and names are untrusted: every one is escaped, and the page's
+Content-Security-Policy lets no script run and nothing load, should one slip through."""
 
 import csv
 import html
@@ -14,6 +17,8 @@ CAVEAT = ("Similarity is a reason to look, not a verdict. Short exercises have f
           "determined copier can evade any tool. Read both notebooks, and talk to the "
           "students, before concluding anything.")
 
+CSP = ("default-src 'none'; script-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+       "form-action 'none'")
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
 .caveat{border:2px solid #b85;background:#fff6e8;padding:.8em 1em;max-width:60em}
@@ -54,6 +59,7 @@ def write_html(assignment: str, pairs: list[Pair], codes: dict[str, str], path: 
     shown = [p for p in pairs if p.score >= show][:top]
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = [f"<!doctype html><html><head><meta charset='utf-8'>"
+           f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\">"
            f"<title>Similarity: {html.escape(assignment)}</title><style>{_STYLE}</style>"
            f"</head><body><h1>Similarity of answers: {html.escape(assignment)}</h1>",
            f"<p class='caveat'><strong>{html.escape(CAVEAT)}</strong></p>",
