@@ -1,0 +1,175 @@
+"""CleanUntrustedHTML without a browser: what goes, what stays, and that ordinary cells are untouched.
+
+The browser test (tests/test_html_untrusted.py) shows that nothing runs in the real pages; these
+check the rules one by one and run in a second.
+"""
+
+import base64
+import io
+import xml.dom.minidom
+
+import matplotlib
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from autograder.preprocessors.clean_html import (
+    CleanUntrustedHTML,
+    clean_fragment,
+    clean_markdown,
+    clean_output,
+    clean_svg,
+    removed,
+)
+from autograder.task import Findings
+
+matplotlib.use("agg")
+
+ORDINARY_MARKDOWN = [
+    "# Title\nSome $x^2 < y$ and `a<b`, **bold**, a [link](https://keras.io).",
+    "| a | b |\n|---|---|\n| 1 | 2 |",
+    "<table><tr><td>x</td></tr></table> <sub>2</sub> <span style=\"color: red\">red</span>",
+    "- [x] done\n- [ ] to do",
+    "```python\nif a < b:\n    print('<b>')\n```\n> a quote",
+    "$$\\sum_{i=1}^n x_i \\lt 3$$ and <br> a line <img src=\"figure.png\" alt=\"f\">",
+]
+
+
+@pytest.mark.parametrize("source", ORDINARY_MARKDOWN)
+def test_ordinary_markdown_is_kept_byte_for_byte(source):
+    assert clean_markdown(source) == (source, [])
+
+
+@pytest.mark.parametrize("payload, what", [
+    ("<script>alert(1)</script>", "<script>"),
+    ('<img src=x onerror="alert(1)">', "<img onerror>"),
+    ('<a href="javascript:alert(1)">x</a>', "<a href>"),
+    ("[x](javascript:alert(1))", "<a href>"),
+    ('<a href="data:text/html,<script>alert(1)</script>">x</a>', "<a href>"),
+    ('<iframe src="https://example.org"></iframe>', "<iframe>"),
+    ('<object data="x.swf"></object>', "<object>"),
+    ('<embed src="x.swf">', "<embed>"),
+    ('<form action="https://example.org"><button>go</button></form>', "<form>"),
+    ('<meta http-equiv="refresh" content="0;url=https://example.org">', "<meta>"),
+    ('<base href="https://example.org/">', "<base>"),
+    ("<style>@import url(https://example.org/x.css);</style>", "<style>"),
+    ('<p style="background-image: url(https://example.org/x.png)">x</p>', "<p style>"),
+    ('<svg onload="alert(1)"></svg>', "<svg onload>"),
+    ("<svg><foreignObject><img src=x onerror=alert(1)></foreignObject></svg>", "<foreignobject>"),
+    ('<svg><animate attributeName="href" to="javascript:alert(1)"/></svg>', "<animate>"),
+    ('```mermaid\n<img src=x onerror="alert(1)">\n```', "<img onerror>"),
+    ('<details open ontoggle="alert(1)"><summary>s</summary></details>', "<details ontoggle>"),
+])
+def test_active_markdown_is_removed_and_named(payload, what):
+    cleaned, gone = clean_markdown(f"Before.\n\n{payload}\n\nAfter $x^2$.")
+    assert what in gone
+    assert clean_markdown(cleaned) == (cleaned, [])  # cleaning twice changes nothing
+    for active in ("alert(", "javascript:", "example.org", "<script", "onerror", "<iframe"):
+        assert active not in cleaned, cleaned
+    assert "Before." in cleaned and "After" in cleaned
+
+
+def test_an_inert_style_element_goes_without_a_flag():
+    html = "<style>.dataframe td { color: red }</style><table><tr><td>1</td></tr></table>"
+    assert removed(html, clean_fragment(html)) == []
+    assert "<style" not in clean_fragment(html)  # it would restyle the grader's page
+
+
+def _matplotlib_svg() -> str:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([1, 2, 3])
+    ax.imshow([[0, 1], [1, 0]])
+    ax.set_title("loss < 1 & falling")
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def test_a_matplotlib_svg_stays_a_valid_drawing_without_a_flag():
+    svg = _matplotlib_svg()
+    cleaned = clean_svg(svg)
+    assert removed(svg, cleaned) == []
+    document = xml.dom.minidom.parseString(cleaned)  # an <img> needs well-formed XML
+    assert document.getElementsByTagName("path") and document.getElementsByTagName("image")
+    assert 'href="data:image/png;base64,' in cleaned  # imshow's raster survives
+
+
+def test_svg_loses_script_handlers_foreign_objects_and_external_references():
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+           'onload="alert(1)"><script>alert(2)</script><foreignObject><p>x</p></foreignObject>'
+           '<use xlink:href="https://example.org/s.svg#a"/><use xlink:href="#local"/>'
+           '<image href="https://example.org/x.png"/><rect fill="url(https://example.org/#p)"/>'
+           '<a xlink:href="javascript:alert(3)"><text>t</text></a></svg>')
+    cleaned = clean_svg(svg)
+    for active in ("alert", "example.org", "foreignObject", "<script"):
+        assert active not in cleaned, cleaned
+    assert 'xlink:href="#local"' in cleaned
+    xml.dom.minidom.parseString(cleaned)
+
+
+def test_outputs_keep_what_is_inert_and_lose_what_could_run():
+    html = new_output("display_data", {"text/html": "<b>ok</b><script>x()</script>",
+                                       "text/plain": "<ok>"})
+    js = new_output("display_data", {"application/javascript": "x()"})
+    widget = new_output("display_data", {
+        "application/vnd.jupyter.widget-view+json": {"model_id": "m"}, "text/plain": "w"})
+    latex = new_output("display_data", {"text/latex": r"$\frac{1}{2}$"})
+    stream = new_output("stream", name="stdout", text="<script>x()</script>\n")
+    assert clean_output(html) == ["<script>"] and html.data["text/html"] == "<b>ok</b>"
+    assert html.data["text/plain"] == "<ok>"
+    assert clean_output(js) == ["application/javascript output"]
+    assert list(js.data) == ["text/plain"]  # a note instead of nothing
+    assert clean_output(widget) == ["application/vnd.jupyter.widget-view+json output"]
+    assert clean_output(latex) == [] and clean_output(stream) == []
+    assert stream.text == "<script>x()</script>\n"  # text: every renderer escapes it
+
+
+def _notebook():
+    answer = new_markdown_cell("My answer <img src=x onerror=alert(1)>")
+    answer.metadata.nbgrader = {"grade_id": "explain", "solution": True, "grade": True,
+                                "locked": False, "points": 1}
+    given = new_markdown_cell("<iframe src='https://course.example/video'></iframe>")
+    given.metadata.nbgrader = {"grade_id": "intro", "locked": True, "solution": False,
+                               "grade": False}
+    added = new_markdown_cell("![plot](attachment:p.svg) ![gone](attachment:missing.png)")
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect/></svg>'
+    added.attachments = {"p.svg": {"image/svg+xml": base64.b64encode(svg.encode()).decode(),
+                                   "text/html": "PHNjcmlwdD4="}}
+    code = new_code_cell("display(...)", outputs=[
+        new_output("display_data", {"application/javascript": "x()"})])
+    nb = new_notebook(cells=[given, answer, added, code])
+    nb.metadata.widgets = {"application/vnd.jupyter.widget-state+json": {}}
+    return nb
+
+
+def test_the_step_cleans_student_cells_and_reports_each_to_the_findings():
+    nb, findings = _notebook(), Findings()
+    nb, _ = CleanUntrustedHTML().preprocess(nb, {"findings": findings})
+    assert findings.html_removed == {
+        "explain": ["<img onerror>"],
+        "added markdown cell 2": ["<svg> of attachment p.svg", "text/html attachment p.svg"],
+        "added code cell 3": ["application/javascript output"]}
+    assert "iframe" in nb.cells[0].source  # the release's own (read-only) cell is trusted
+    assert "onerror" not in nb.cells[1].source
+    svg = base64.b64decode(nb.cells[2].attachments["p.svg"]["image/svg+xml"]).decode()
+    assert "onload" not in svg and "text/html" not in nb.cells[2].attachments["p.svg"]
+    # A missing attachment would stop nbconvert (and so the page): it gets a placeholder.
+    assert "missing.png" in nb.cells[2].attachments
+    assert "widgets" not in nb.metadata
+    nbformat.validate(nb)
+
+
+def test_an_ordinary_notebook_comes_out_unchanged():
+    png = base64.b64encode(b"\x89PNG fake").decode()
+    nb = new_notebook(cells=[new_markdown_cell(s) for s in ORDINARY_MARKDOWN] + [
+        new_code_cell("plot()", outputs=[new_output("display_data", {
+            "image/png": png, "image/svg+xml": clean_svg(_matplotlib_svg()),
+            "text/plain": "<Figure>"})])])
+    before = nbformat.writes(nb)
+    findings = Findings()
+    nb, _ = CleanUntrustedHTML().preprocess(nb, {"findings": findings})
+    assert findings.html_removed == {}
+    assert nbformat.writes(nb) == before
