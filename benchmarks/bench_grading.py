@@ -6,7 +6,9 @@ from the course by tests/sample_class.py, none hostile, so plain nbgrader can gr
 times, on copies of the same released course:
 
 1. `nbgrader autograde <assignment> --force` for every assignment, one notebook after another
-   (nbgrader's own command, the course's nbgrader_config.py);
+   (nbgrader's own command, the course's nbgrader_config.py, with ``RNN_GRADE_PLAIN_NBGRADER=1``
+   so that it runs the hidden tests in the student's kernel as nbgrader does, instead of
+   refusing the course);
 2. `rnn-grade autograde` with ``--jobs`` workers (default 2) under ``--sandbox`` (default
    ``bwrap``: the run stops if bubblewrap cannot run, rather than timing something else);
 3. optionally the same with ``--sandbox none`` and with one worker.
@@ -51,6 +53,7 @@ from autograder.grade import autograde  # noqa: E402
 from autograder.limits import Limits  # noqa: E402
 from autograder.sandbox import isolation  # noqa: E402
 
+PLAIN_NBGRADER = "RNN_GRADE_PLAIN_NBGRADER"  # autograder/preprocessors/refuse.py
 # Only cases plain nbgrader can grade: a duplicated test cell, for one, makes
 # `nbgrader autograde` 0.9.6 stop the whole assignment ("old version of the metadata format").
 CASES = ["correct", "empty", "only_first_exercise", "deleted_test", "typical_mistake"]
@@ -86,7 +89,10 @@ def time_nbgrader(course_dir: Path, assignments: list[str]) -> dict:
     """One `nbgrader autograde` per assignment, in turn: the run's record, scores included."""
     from nbgrader.api import Gradebook
 
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    # The course's config refuses plain `nbgrader autograde` (its hidden checks run in
+    # rnn-grade's judge); this variable lets nbgrader run them in the kernel, its own design.
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+               **{PLAIN_NBGRADER: "1"})
     per_assignment = {}
     started = time.perf_counter()
     for a in assignments:
@@ -108,6 +114,7 @@ def time_nbgrader(course_dir: Path, assignments: list[str]) -> dict:
                                   "score": nb.score, "max_score": nb.max_score})
     return {"name": "nbgrader autograde, serial", "isolation": {"mode": "none",
             "why": "plain nbgrader runs kernels without an OS sandbox"},
+            "environment": {PLAIN_NBGRADER: "1"},
             "wall_s": round(wall, 2), "per_assignment_s": per_assignment,
             "notebooks": sorted(notebooks, key=lambda n: (n["assignment"], n["student"]))}
 
