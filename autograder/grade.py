@@ -131,7 +131,8 @@ def record(course: Course, task: GradingTask, graded: Graded) -> Result:
     notes = task.notes
     result = Result(task.student, task.assignment, GRADED, reasons=list(notes))
     result.timings = {"kernel_start_s": round(run.kernel_start_s, 2),
-                      "setup_s": round(run.setup_s, 2), "student_s": round(run.student_s, 2)}
+                      "setup_s": round(run.setup_s, 2), "student_s": round(run.student_s, 2),
+                      "judge_s": round(run.judge_s, 2)}
     result.reasons.extend(findings.repairs)
     if findings.stopped or graded.notebook is None:
         result.status = FAILED

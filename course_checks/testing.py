@@ -253,11 +253,26 @@ def run_without(func, *args, forbidden: Iterable[str], task: str | None = None, 
         return func(*args, **kwargs)
 
 
+def _names_in(source: str) -> set[str]:
+    """Every name and attribute a piece of source refers to (nothing when it does not parse)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    return ({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+            | {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)})
+
+
 def assert_not_used(obj: Any, *names: str, task: str | None = None) -> None:
     """Fails if the source of `obj` (a function or class) mentions any of `names`, e.g.
-    `assert_not_used(MyCell, "SimpleRNN", "SimpleRNNCell")`; a class's bases are checked too."""
+    `assert_not_used(MyCell, "SimpleRNN", "SimpleRNNCell")`; a class's bases are checked too.
+    In the judge, `obj` is a proxy of the answer: the source read is the whole answer cell the
+    student submitted, which also holds the bases the cell defines."""
     task = task or getattr(obj, "__name__", "this exercise")
-    used = names_used(obj)
+    cell = getattr(obj, "__judge_source__", None)
+    used = _names_in(cell) if cell is not None else names_used(obj)
     if inspect.isclass(obj):
         used |= {base.__name__ for base in inspect.getmro(obj)[1:]}
     found = sorted(set(names) & used)

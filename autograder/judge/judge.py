@@ -127,7 +127,8 @@ class Judge:
                     (drawing_from(key) if key else contextlib.nullcontext()):
                 value = _run_block(source, namespace, f"<hidden tests of {grade_id}>")
         except Exception as error:  # any failure of a check fails the cell, with its message
-            message = str(error) or "a hidden check of this cell failed."
+            message = str(error) if str(error) or isinstance(error, NotImplementedError) else \
+                "a hidden check of this cell failed."
             return Verdict(error=(type(error).__name__, message), printed=printed.getvalue())
         score = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
             else None

@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 from typing import Any, Callable, Sequence
 
+from course_checks.draws import current_key
 from rnn_course_student.checks import numpy_at_import as np, substituted
 
 
@@ -119,16 +120,22 @@ def _run(exercise: Exercise, function: Callable, case: Case, guard=None) -> _Run
     return _Run(outputs=tuple(result))
 
 
-# What the reference and the mutants do on a case never changes: computed once per process, since
-# a diagnosis may build and train models (assignments 3 and 4).
+# What the reference and the mutants do on a case never changes for one key of the course secret
+# (the cases' values are drawn from it): computed once per key, since a diagnosis may build and
+# train models (assignments 3 and 4), and forgotten when the judge moves on to another key.
 _RUNS: dict[tuple[str, str, str], _Run] = {}
+_RUNS_KEY: list[bytes] = [b""]
 
 
 def _cached_run(exercise: Exercise, mistake: Mistake | None, case: Case) -> _Run:
-    key = (exercise.name, mistake.key if mistake else "", case.label)
-    if key not in _RUNS:
-        _RUNS[key] = _run(exercise, mistake.mutant if mistake else exercise.reference, case)
-    return _RUNS[key]
+    key = current_key()
+    if _RUNS_KEY[0] != key:
+        _RUNS.clear()
+        _RUNS_KEY[0] = key
+    label = (exercise.name, mistake.key if mistake else "", case.label)
+    if label not in _RUNS:
+        _RUNS[label] = _run(exercise, mistake.mutant if mistake else exercise.reference, case)
+    return _RUNS[label]
 
 
 def _as_arrays(value: Any) -> list | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_checks.draws import case_rng
 from course_checks.mistakes.diagnosis import Case, Exercise, Mistake
 from course_checks.mistakes.rnn1 import _problem, _tolerance, forward
 
@@ -35,7 +36,7 @@ def _step_args(seed, B, D, H, dtype):
     x, h_prev, W_x, W_h, b = _problem(seed, B, 1, D, H, dtype)
     x_t = x[:, 0]
     h_t = np.tanh(x_t @ W_x + h_prev @ W_h + b)
-    dh_t = np.random.default_rng(seed + 100).normal(size=(B, H)).astype(dtype)
+    dh_t = case_rng(seed + 100).normal(size=(B, H)).astype(dtype)
     return dh_t, x_t, h_prev, h_t, W_x, W_h
 
 
@@ -137,7 +138,7 @@ def backward(dh, x, h0, h, W_x, W_h, *, step=step_backward, carry=True, accumula
 def _backward_args(seed, B, T, D, H, dtype, last_only):
     x, h0, W_x, W_h, b = _problem(seed, B, T, D, H, dtype)
     h, _ = forward(x, h0, W_x, W_h, b)
-    dh = np.random.default_rng(seed + 100).normal(size=(B, T, H)).astype(dtype)
+    dh = case_rng(seed + 100).normal(size=(B, T, H)).astype(dtype)
     if last_only:  # a loss on h_T only: every earlier gradient comes through the recurrence
         dh[:, :-1] = 0
     return dh, x, h0, h, W_x, W_h
