@@ -8,7 +8,8 @@ opened in headless Chromium from the system's package manager (Debian: `chromium
 `chromium-driver`), driven by Selenium pointed at those executables (nothing is downloaded), with
 every host name but 127.0.0.1 unresolvable: the page must work offline.
 
-Without the browser this file skips, saying why; in CI (CI=true) that is a failure instead.
+Without the browser this file skips, saying what to install (under CI that fails the run:
+tests/conftest.py).
 """
 
 import copy
@@ -56,11 +57,9 @@ def _missing_browser():
 
 
 def _require_browser():
-    """Skips (fails in CI) when the browser cannot run, saying why."""
+    """Skips when the browser cannot run, saying what to install."""
     reason = _missing_browser()
     if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the browser test: {reason}")
         pytest.skip(reason)
 
 
@@ -202,11 +201,7 @@ def test_check_prints_the_message_first_without_the_helpers_frames(wrong_submiss
     assert "checks.py" not in failure and "(1 frame in the course's checking code" in failure
 
 
-def test_a_missing_browser_skips_with_the_reason_but_fails_in_ci(monkeypatch):
+def test_a_missing_browser_skips_saying_what_to_install(monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", "/nonexistent/chromium")
-    monkeypatch.delenv("CI", raising=False)
     with pytest.raises(pytest.skip.Exception, match="apt-get install chromium"):
-        _require_browser()
-    monkeypatch.setenv("CI", "true")
-    with pytest.raises(pytest.fail.Exception, match="CI must run the browser test"):
         _require_browser()
