@@ -77,6 +77,24 @@ def _namespaces(roots: set[str], extra: Iterable[dict]) -> list[dict]:
 
 
 @contextlib.contextmanager
+def trusted_calls() -> Iterator[None]:
+    """Inside the block, forbidden targets run as usual: for the kit's trusted stand-ins (e.g.
+    `checks.trusted_step_forward`, computed with Keras), which a check puts in place of a wrong
+    earlier answer while the later answer runs under the guard. Like the guard itself, this is
+    no security boundary: the student's process could switch it too, and the static scan of
+    answers is the other layer."""
+    _state.trusted = getattr(_state, "trusted", 0) + 1
+    try:
+        yield
+    finally:
+        _state.trusted -= 1
+
+
+def _trusted_now() -> bool:
+    return getattr(_state, "trusted", 0) > 0
+
+
+@contextlib.contextmanager
 def forbid(*targets: str, task: str, namespaces: Iterable[dict] = ()) -> Iterator[list[str]]:
     """Inside the block, calling any of `targets` raises ForbiddenCallError naming `task`.
 
@@ -104,8 +122,10 @@ def forbid(*targets: str, task: str, namespaces: Iterable[dict] = ()) -> Iterato
             opened.pop()
         return
 
-    def make_raiser(label: str):
+    def make_raiser(label: str, original):
         def raiser(*args, **kwargs):
+            if _trusted_now():
+                return original(*args, **kwargs)
             attempts.append(label)
             raise ForbiddenCallError(
                 f"{task}: you were asked to implement this yourself, not call {label}."
@@ -121,11 +141,13 @@ def forbid(*targets: str, task: str, namespaces: Iterable[dict] = ()) -> Iterato
         roots.discard("")
         spaces = _namespaces(roots, namespaces)
         for label, (_owner, _attribute, obj) in resolved:
-            raiser = make_raiser(label)
             if inspect.isclass(obj):
                 undo.append((obj, "__init__", obj.__dict__.get("__init__"), "__init__" in obj.__dict__))
-                obj.__init__ = lambda self, *a, _r=raiser, **k: _r()
+                raiser = make_raiser(label, obj.__init__)
+                # `self` named first: Keras reads the argument names of a layer's __init__.
+                obj.__init__ = lambda self, *a, _r=raiser, **k: _r(self, *a, **k)
                 continue
+            raiser = make_raiser(label, obj)
             for space in spaces:
                 for key, value in list(space.items()):
                     if value is obj:

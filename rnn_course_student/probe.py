@@ -185,6 +185,18 @@ def resolve(path: str) -> Callable:
     return target
 
 
+def _trusted(function: Callable) -> Callable:
+    """A kit stand-in that runs its own Keras/TF reference even inside the guard."""
+    from rnn_course_student.forbidden import trusted_calls
+
+    def stand_in(*args, **kwargs):
+        with trusted_calls():
+            return function(*args, **kwargs)
+
+    stand_in.__name__ = getattr(function, "__name__", "stand_in")
+    return stand_in
+
+
 def _user_namespace() -> dict:
     try:
         from IPython import get_ipython
@@ -224,7 +236,7 @@ def serve(request: str) -> str:
             return _dumps({"ok": encode(plain(answer))})
         args = decode(asked.get("args", '{"t": []}'))
         kwargs = decode(asked.get("kwargs", '{"d": []}'))
-        stand_ins = {n: resolve(p) for n, p in asked.get("substitute", {}).items()}
+        stand_ins = {n: _trusted(resolve(p)) for n, p in asked.get("substitute", {}).items()}
         run = resolve(asked["probe"]) if asked.get("probe") else None
         own_globals = [getattr(answer, "__globals__", namespace)]
         with contextlib.ExitStack() as stack:

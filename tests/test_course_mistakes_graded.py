@@ -1,4 +1,4 @@
-"""Mistaken submissions graded through nbgrader: the first failing message names the mistake, a
+"""Mistaken submissions graded by rnn-grade into nbgrader's gradebook: the first failing message names the mistake, a
 later exercise keeps its points when only an earlier one is wrong, and a right but differently
 written answer gets full marks (rnn1, the cheapest notebook to grade)."""
 
@@ -8,7 +8,9 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.build import COURSE_DIR, build_release, nbgrader_api
+from autograder.build import COURSE_DIR, build_release
+from autograder.course import Course
+from autograder.grade import autograde
 from course_checks.mistakes import rnn1
 
 ASSIGNMENT = "rnn1_forward"
@@ -65,11 +67,12 @@ def graded(tmp_path_factory):
         folder = course / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
         nbformat.write(_submission(release, source, answers), folder / name)
-    api = nbgrader_api(course)
+    # rnn-grade: the kernel runs the visible parts, its judge the hidden checks, nbgrader scores
+    for result in autograde(Course(str(course)), str(course / "submitted"), jobs=2,
+                            progress=False):
+        assert result.status == "graded", (result.student, result.reasons)
     results = {}
     for student in SUBMISSIONS:
-        outcome = api.autograde(ASSIGNMENT, student, force=True, create=True)
-        assert outcome["success"], outcome.get("error")
         notebook = nbformat.read(course / "autograded" / student / ASSIGNMENT / name, as_version=4)
         outputs = {c.metadata["nbgrader"]["grade_id"]: c.outputs for c in notebook.cells
                    if c.metadata.get("nbgrader", {}).get("grade_id")}

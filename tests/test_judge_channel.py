@@ -108,6 +108,8 @@ def step(x):
     return x + 1
 def loop(x):
     return step(x)
+def uses_norm(a):
+    return np.linalg.norm(a, 2)
 def hangs():
     while True:
         time.sleep(0.05)
@@ -165,6 +167,16 @@ def test_a_stand_in_is_bound_for_one_call_and_must_be_a_kit_function(channel):
     assert np.array_equal(channel.call("loop", (x,)), x + 1)  # and the student's is back
     with pytest.raises(Unconvertible, match="not a function of the student kit"):
         channel.call("loop", (x,), substitute={"step": "os:system"})
+
+
+def test_a_stand_in_runs_its_own_reference_under_the_guard_the_student_cannot_call_it(channel):
+    w = np.diag([3.0, 1.0])
+    with remote_only(), forbid("numpy.linalg.norm", task="loop"):
+        # the kit's stand-in computes with numpy.linalg.norm, forbidden to the student's code
+        assert channel.call("loop", (w,), substitute={
+            "step": "rnn_course_student.measures:largest_singular_value"}) == 3.0
+        with pytest.raises(ForbiddenCallError, match="not call numpy.linalg.norm"):
+            channel.call("uses_norm", (w,))
 
 
 def test_a_hang_costs_that_call_only(channel):

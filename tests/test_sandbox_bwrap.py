@@ -113,18 +113,28 @@ def test_only_the_python_environment_and_the_working_folder_are_visible(sandbox,
     secret.parent.mkdir()
     secret.write_text("BEGIN HIDDEN TESTS")
     out = run_inside(sandbox if sandboxed else UNSANDBOXED, tmp_path, f"""
-        import ctypes, os, numpy, autograder
+        import ctypes, importlib, os, numpy, rnn_course_student
         # Native code, as the audit hook never sees it: the file's text, if it can be read.
         ctypes.CDLL(None).system(b"cat {secret} > leaked.txt 2>/dev/null")
         print(open("leaked.txt").read() or "-")
         print(sorted(os.listdir({str(REPO)!r})) if os.path.isdir({str(REPO)!r}) else [])
         print(os.getcwd(), os.listdir("/tmp"))
+        importable = []
+        for name in {bwrap.GRADER_PACKAGES!r}:  # the grader's side: never mounted
+            try:
+                importlib.import_module(name)
+                importable.append(name)
+            except ImportError:
+                pass
+        print(importable)
     """)
     assert out.returncode == 0, out.stderr
-    leaked, listing, where = out.stdout.splitlines()
+    leaked, listing, where, importable = out.stdout.splitlines()
     if not sandboxed:  # the negative control: the same program reads the course and the repo
         assert leaked == "BEGIN HIDDEN TESTS" and "tests" in eval(listing)
+        assert eval(importable) == list(bwrap.GRADER_PACKAGES)
         return
+    assert eval(importable) == []
     assert leaked == "-"  # stopped by the mounts: the course folder does not exist inside
     assert set(eval(listing)) <= {".venv", *bwrap.PACKAGES}
     cwd, tmp = where.split(" ", 1)

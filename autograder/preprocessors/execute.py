@@ -53,7 +53,7 @@ from ..judge.channel import request_expression
 from ..judge.judge import JudgeSetupError
 from ..judge.secret import check_key
 from ..limits import Limits
-from ..sandbox import guard, isolation, launch
+from ..sandbox import bwrap, guard, isolation, launch
 from ..task import Execution
 
 SKIP_TAG = "rnn-grade-not-run"
@@ -64,6 +64,10 @@ PROCESS_LIMIT = "starting more processes than the limit"
 # What a test cell whose whole source is hidden runs in the kernel (nbclient skips empty cells,
 # and the judge runs after the kernel ran the cell).
 ONLY_HIDDEN = "# this cell's checks are run by the grader"
+# The kit's modules the judge's calls go through, imported (no name bound) before the guard's
+# fingerprint, so that a student's replacement of them is found and undone before each check.
+PROBE_MODULES = ("__import__('rnn_course_student.probe'); __import__('rnn_course_student.forbidden');"
+                 " __import__('rnn_course_student.probe_cells')")
 # Seconds the judge's calls of one cell may take in all, in cell timeouts: a hanging answer costs
 # the calls of one cell this much, then the cell fails and grading goes on.
 JUDGE_ALLOWANCE = 3
@@ -167,6 +171,8 @@ class LimitedExecute(Execute):
         self._full_sources: dict[int, str] = {}  # test cells whose hidden part the judge runs
         self._hidden_parts: dict[int, str] = {}
         self._judge = self._make_judge(nb, task)
+        self._hidden_in_kernel = any(is_test(c) and hidden_tests.has_hidden(c.source)
+                                     for c in nb.cells) and self._judge is None
         try:
             nb, resources = super().preprocess(nb, resources)
         except DeadKernelError as e:
@@ -317,7 +323,8 @@ class LimitedExecute(Execute):
         open(self._report_path, "a").close()
         argv, self._group = self._isolation.kernel_command(
             launch.kernel_argv(), self._kernel_limits(), workdir=self._sandbox,
-            writable=(sockets, self._report_path))
+            writable=(sockets, self._report_path),
+            readable=(launch.KERNEL_SCRIPT, *self._grader_folders(mounted=True)))
         kernels = launch.write_kernelspec(
             os.path.join(self._private, "kernels"), argv,
             interrupt_mode="message" if self._isolation.mode == "bwrap" else "signal")
@@ -329,6 +336,13 @@ class LimitedExecute(Execute):
             connection_file=os.path.join(sockets, "kernel.json"),
             kernel_spec_manager=KernelSpecManager(kernel_dirs=[kernels]))
         return self.km
+
+    def _grader_folders(self, mounted: bool) -> list[str]:
+        """The grader's packages (grader, library, course checks): mounted into the kernel only
+        for a notebook whose hidden blocks still run there; otherwise refused to it (under
+        ``--sandbox none`` the audit hook refuses to open them, so they cannot be imported)."""
+        in_kernel = self._judge is None and self._hidden_in_kernel
+        return bwrap.package_folders(bwrap.GRADER_PACKAGES) if in_kernel == mounted else []
 
     def _kernel_limits(self) -> isolation.KernelLimits:
         # CPU seconds: every cell's wall-clock limit, on every thread the kernel may use; only
@@ -345,8 +359,8 @@ class LimitedExecute(Execute):
 
     async def async_start_new_kernel(self, **kwargs):
         self._kernel_devnull = open(os.devnull, "w")
-        kwargs.update(env=launch.kernel_env(self._sandbox, self.deny.split(os.pathsep),
-                                            self._report_path, self.threads),
+        deny = [d for d in self.deny.split(os.pathsep) if d] + self._grader_folders(mounted=False)
+        kwargs.update(env=launch.kernel_env(self._sandbox, deny, self._report_path, self.threads),
                       # The kernel's own stdout too: its start-up banner (under bwrap it has no
                       # parent pid to stay quiet for) and what native code prints there.
                       stdout=self._kernel_devnull, stderr=self._kernel_devnull)
@@ -451,6 +465,8 @@ class LimitedExecute(Execute):
                 self.run.setup_failed = (f"set-up cell {name} failed: {failed[0].ename}: "
                                          f"{failed[0].evalue}"[:300])
             elif not self.run.died:
+                if self._judge is not None:  # loaded before the fingerprint, so it covers them
+                    await self._hidden(PROBE_MODULES)
                 # Re-taken after every set-up cell: the last one's fingerprint is the reference.
                 await self._hidden(guard.install_code(self._token))
                 self._fingerprint = await self._hidden("", guard.fingerprint_code(self._token))

@@ -23,8 +23,12 @@ import sys
 from dataclasses import dataclass
 
 # Packages the kernel imports that may be editable installs living outside the venv (a source
-# checkout): only their own folders are bound, never the checkout around them.
-PACKAGES = ("autograder", "rnn_tf", "rnn_course_student", "course_checks")
+# checkout): only their own folders are bound, never the checkout around them. The kernel needs
+# only the student kit: the hidden checks run in the grader's judge (autograder/judge/).
+PACKAGES = ("rnn_course_student",)
+# The grader's side, never mounted for a judged notebook: the grader, the library (every answer
+# of the course) and the course's checks (hidden tests, references, the mistake catalogue).
+GRADER_PACKAGES = ("autograder", "rnn_tf", "course_checks")
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # What the dynamic loader, Python, NumPy and Matplotlib read from /etc; no secrets among them.
 ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime", "nsswitch.conf",

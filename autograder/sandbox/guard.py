@@ -24,6 +24,9 @@ PROTECTED_ATTRIBUTES = {
     "rnn_course_student.references": "*",  # the Keras/TF values the visible tests compare with
     "rnn_course_student.tasks": "*",  # the data rnn4's training checks learn from
     "rnn_course_student.training": "*",  # the training loop those checks run
+    "rnn_course_student.probe": "*",  # the door the judge's calls come through
+    "rnn_course_student.forbidden": "*",  # the forbidden-call guard those calls run under
+    "rnn_course_student.probe_cells": "*",  # the probes of a cell class
     "tensorflow.debugging": ["assert_near", "assert_equal"],
 }
 

@@ -14,11 +14,14 @@ import sys
 from rnn_course_student.environment import quiet_tensorflow
 
 KERNEL_NAME = "rnn-grade-sandbox"
+# Run as a file, not as ``-m autograder.sandbox.kernel``: the kernel needs no grader package on
+# its path, and under bubblewrap only this one file of the grader is mounted.
+KERNEL_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernel.py")
 
 
 def kernel_argv() -> list[str]:
     """The kernel's command line (jupyter_client fills in ``{connection_file}``)."""
-    return [sys.executable, "-m", "autograder.sandbox.kernel", "-f", "{connection_file}"]
+    return [sys.executable, KERNEL_SCRIPT, "-f", "{connection_file}"]
 
 
 def write_kernelspec(kernels_dir: str, argv: list[str] | None = None,
