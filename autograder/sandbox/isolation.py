@@ -29,6 +29,26 @@ NOT_PROTECTED = ("kernels run as the grading user with its network access; nativ
                  "polling and processes not at all")
 
 
+# For the test suite only: protections switched off, to show that an attack then succeeds (the
+# negative controls of tests/test_sandbox_attacks.py). A comma-separated list of LAYERS, read
+# from the grader's environment; no command-line option sets it, and the start-up line of a
+# grading run names what it switched off. Not an RNN_GRADE_* name: those are the grader's own
+# and kept from the kernel (launch.kernel_env), while kernel.py must read this one (and removes
+# it from its environment before any student code runs).
+LAYERS_OFF = "TESTING_ONLY_RNN_GRADE_LAYERS_OFF"
+LAYERS = ("audit-hook", "guard")
+
+
+def layers_off(environ=os.environ) -> list[str]:
+    """The protections the test suite switched off (none in any real grading run)."""
+    off = [name.strip() for name in environ.get(LAYERS_OFF, "").split(",") if name.strip()]
+    unknown = sorted(set(off) - set(LAYERS))
+    if unknown:
+        raise ValueError(f"{LAYERS_OFF}: unknown {', '.join(unknown)} (known: "
+                         f"{', '.join(LAYERS)})")
+    return off
+
+
 class SandboxUnavailable(ValueError):
     """``--sandbox bwrap`` was asked for and bubblewrap cannot run here (a bad option value
     for this machine: the command line reports it as such)."""
@@ -76,11 +96,13 @@ class Isolation:
 
     def summary(self) -> str:
         """One line for the start of a grading run."""
+        off = layers_off()
+        testing = f"; TESTING ONLY, switched off: {', '.join(off)}" if off else ""
         if self.mode == "none":
-            return f"isolation: none (audit hook only: {self.why_not or 'asked for'})"
+            return f"isolation: none (audit hook only: {self.why_not or 'asked for'}){testing}"
         return (f"isolation: {self.bwrap.describe()} (no network, own PID namespace, course "
                 f"and submissions not mounted); processes: {self.process_bound()}; memory: "
-                f"{self.memory_bound()}; also RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CPU")
+                f"{self.memory_bound()}; also RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CPU{testing}")
 
     def warning(self) -> str | None:
         if self.mode != "none":

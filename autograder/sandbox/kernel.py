@@ -113,7 +113,9 @@ def main() -> None:
     sandbox = os.environ.pop("RNN_GRADE_SANDBOX", os.getcwd())
     deny = os.environ.pop("RNN_GRADE_DENY", "").split(os.pathsep)
     report = os.environ.pop("RNN_GRADE_REPORT", os.devnull)
-    _install(sandbox, deny, report)
+    # Only the test suite's negative controls switch the hook off (isolation.LAYERS_OFF).
+    if "audit-hook" not in os.environ.pop("TESTING_ONLY_RNN_GRADE_LAYERS_OFF", "").split(","):
+        _install(sandbox, deny, report)
     from ipykernel import kernelapp
 
     kernelapp.launch_new_instance()
