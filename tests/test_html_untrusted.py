@@ -200,7 +200,8 @@ def visit(browser, url: str, beacon, traces: bool = True) -> set[str]:
     time.sleep(0.3)
     ran = browser.execute_script("return window.__pwned || []")
     left = browser.execute_script(TRACES, beacon.url) if traces else []
-    time.sleep(2.5)  # a meta refresh fires after 2 s
+    if browser.execute_script("return !!document.querySelector('meta[http-equiv=refresh i]')"):
+        time.sleep(2.5)  # it fires after 2 s
     ids = {p.pid for p in P.catalogue()}
     found = set(ran) | {h.strip("/").split("/")[0] for h in beacon.hits}
     found |= {pid for pid in ids for t in left if pid in t}

@@ -230,16 +230,11 @@ def removed(before: str, after: str) -> list[str]:
 
 
 # ---- markdown -----------------------------------------------------------------------------
-class _Attachments(dict):
-    """The attachments a markdown renderer asks for; a missing one is recorded, not an error
-    (nbconvert raises on it, which would stop the whole page from rendering)."""
-
-    def __init__(self, present):
-        super().__init__(present or {})
-        self.asked: set[str] = set()
+class _AnyAttachment(dict):
+    """A cell's attachments where a missing one is empty, not an error (nbconvert raises on a
+    missing attachment, which would stop the whole page from rendering)."""
 
     def __contains__(self, name):
-        self.asked.add(name)
         return True
 
     def __getitem__(self, name):
@@ -247,19 +242,25 @@ class _Attachments(dict):
 
 
 class _KeepAttachmentLinks(IPythonRenderer):
-    """nbconvert's renderer, leaving ``attachment:`` links as they are (not inlined as data)."""
+    """nbconvert's renderer, leaving ``attachment:`` links as they are (not inlined as data)
+    and noting the names they refer to in ``asked``."""
+
+    def __init__(self, asked: set[str]):
+        super().__init__(escape=False)
+        self.asked = asked
 
     def _embed_image_or_attachment(self, src: str) -> str:
         if src.startswith("attachment:"):
-            self.attachments.__contains__(src[len("attachment:"):])
+            self.asked.add(src[len("attachment:"):])
             return src
         return super()._embed_image_or_attachment(src)
 
 
-def render_markdown(source: str, attachments=None) -> str:
-    """``source`` as nbconvert (and so nbgrader's formgrader) renders it, raw HTML included."""
-    return MarkdownWithMath(renderer=_KeepAttachmentLinks(
-        escape=False, attachments=attachments if attachments is not None else {})).render(source)
+def render_markdown(source: str, asked: set[str] | None = None) -> str:
+    """``source`` as nbconvert (and so nbgrader's formgrader) renders it, raw HTML included;
+    the attachment names it refers to are added to ``asked``."""
+    renderer = _KeepAttachmentLinks(asked if asked is not None else set())
+    return MarkdownWithMath(renderer=renderer).render(source)
 
 
 def _as_html_block(html: str) -> str:
@@ -269,10 +270,9 @@ def _as_html_block(html: str) -> str:
     return "<div class=\"rnn-grade-cleaned\">\n" + "\n".join(lines) + "\n</div>"
 
 
-def clean_markdown(source: str, attachments=None) -> tuple[str, list[str]]:
+def clean_markdown(source: str) -> tuple[str, list[str]]:
     """(the markdown, what was removed); the markdown is ``source`` itself when nothing was."""
-    asked = _Attachments(attachments)
-    rendered = render_markdown(source, asked)
+    rendered = render_markdown(source)
     cleaned = clean_fragment(rendered)
     gone = removed(rendered, cleaned)
     if not gone:
@@ -304,9 +304,9 @@ def clean_attachments(cell) -> list[str]:
                 gone.append(f"{mime} attachment {name}")
         attachments[name] = kept or {"text/plain": ""}
     if cell.cell_type == "markdown":
-        asked = _Attachments(attachments)
+        asked: set[str] = set()
         render_markdown(cell.source, asked)
-        for name in asked.asked - set(attachments):
+        for name in asked - set(attachments):
             attachments[name] = {"text/plain": ""}
     if attachments:
         cell.attachments = attachments
@@ -398,7 +398,7 @@ class CleanUntrustedHTML(NbGraderPreprocessor):
                                                           or not is_locked(cell)):
                 gone += clean_attachments(cell)
                 if cell.cell_type == "markdown":
-                    cell.source, what = clean_markdown(cell.source, cell.get("attachments"))
+                    cell.source, what = clean_markdown(cell.source)
                 else:  # raw cells render as HTML when marked so; cleaned either way
                     what = removed(cell.source, clean_fragment(cell.source))
                     if what:
@@ -426,6 +426,6 @@ def clean_html_filter(html) -> str:
 def markdown2html_clean(context, source: str) -> str:
     """Jinja filter: nbconvert's markdown rendering of a cell (attachments inlined), cleaned."""
     cell = context.get("cell", {})
-    attachments = _Attachments(cell.get("attachments", {}))
+    attachments = _AnyAttachment(cell.get("attachments", {}))
     renderer = IPythonRenderer(escape=False, attachments=attachments)
     return clean_fragment(MarkdownWithMath(renderer=renderer).render(source))
