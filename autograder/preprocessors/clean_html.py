@@ -325,6 +325,9 @@ def _b64decode(data) -> str:
 RASTER = {"image/png", "image/jpeg", "image/gif"}
 # Shown as text or as an inert image by every renderer: kept as they are.
 INERT = RASTER | {"text/plain", "text/latex", "application/json"}
+# Widgets only draw through a widget manager (script) and the notebook's widget state, which
+# both go; they are removed without a flag, as ordinary code (tqdm.auto) makes them.
+WIDGET = "application/vnd.jupyter.widget"
 
 
 # nbconvert writes an image's width and height into the <img> tag unquoted (escaped, but a space
@@ -371,7 +374,8 @@ def clean_output(output) -> list[str]:
         else:  # application/javascript, widgets, PDF, anything a renderer might run
             del data[mime]
             output.get("metadata", {}).pop(mime, None)
-            gone.append(f"{mime} output")
+            if not mime.startswith(WIDGET):  # a progress bar (tqdm.auto) is not an attack
+                gone.append(f"{mime} output")
     if not data:
         data["text/plain"] = "[output removed by the grader: it could run in a browser]"
     return gone
