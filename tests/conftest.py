@@ -78,6 +78,7 @@ def pytest_terminal_summary(terminalreporter, config):
     if hasattr(config, "workerinput"):
         return
     _not_run_summary(terminalreporter)
+    _mechanisms(terminalreporter)
     _notebook_times(terminalreporter)
 
 
@@ -88,8 +89,29 @@ def _not_run_summary(terminalreporter):
     title = ("CI=true: tests that did not run (each fails this run)" if ci else
              "tests that did not run here (in CI, with CI=true, each would fail the run)")
     terminalreporter.section(title, red=ci, yellow=not ci, bold=ci)
+    deselected = 0
     for nodeid, (what, why) in sorted(NOT_RUN.items()):
+        if what == "deselected" and not ci:  # locally, -k and -m are what one asked for
+            deselected += 1
+            continue
         terminalreporter.write_line(f"{what.upper()} {nodeid}: {why}")
+    if deselected:
+        terminalreporter.write_line(f"DESELECTED {deselected} tests (listed one by one in CI)")
+
+
+def _mechanisms(terminalreporter):
+    """The protection each sandbox test found in force here (a ``mechanism`` property): which
+    bound a fork bomb or a memory balloon met depends on the machine (cgroups, root)."""
+    rows = sorted({value for report in terminalreporter.stats.get("passed", [])
+                   + terminalreporter.stats.get("failed", [])
+                   + terminalreporter.stats.get("skipped", [])
+                   if getattr(report, "when", "") == "call" or report.skipped
+                   for name, value in getattr(report, "user_properties", [])
+                   if name == "mechanism"})
+    if rows:
+        terminalreporter.section("protections in force, as the sandbox tests found them")
+        for row in rows:
+            terminalreporter.write_line(row)
 
 
 def _notebook_times(terminalreporter):

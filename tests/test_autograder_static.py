@@ -228,24 +228,74 @@ def test_every_entry_of_the_policy_table_is_something_forbid_can_block(name):
     assert callable(obj) and not isinstance(obj, type(importlib)), name
 
 
-def test_the_course_tests_forbid_exactly_what_the_scan_forbids():
+def _owner_and_attribute(name: str):
+    """The object that holds the last part of a dotted name (a module or a class), and that part."""
+    import importlib
+
+    parts = name.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        try:
+            owner = importlib.import_module(".".join(parts[:split]))
+            break
+        except ImportError:
+            continue
+    for attr in parts[split:-1]:
+        owner = getattr(owner, attr)
+    return owner, parts[-1]
+
+
+@pytest.mark.parametrize("assignment", sorted(policy.FORBIDDEN))
+def test_the_course_tests_block_at_run_time_every_call_the_scan_forbids(assignment):
+    # A student function calling each forbidden name, run inside the course tests' own forbid()
+    # with the list the assignment's test cells pass it: every call raises ForbiddenCallError.
     from course_checks import testing
 
-    assert set(testing.FORWARD_FORBIDDEN) == set(policy.calls_forbidden_in("rnn1_forward"))
-    assert set(testing.BACKWARD_FORBIDDEN) == {n for names in policy.FORBIDDEN["rnn2_bptt"].values()
-                                               for n in names}
-    assert testing.CLIPPING_FORBIDDEN == policy.FORBIDDEN["rnn3_clipping"]["clip_by_global_norm"]
-    assert testing.CONFIGURATIONS_FORBIDDEN == policy.FORBIDDEN["rnn4_configurations"]["*"]
+    listed = {"rnn1_forward": testing.FORWARD_FORBIDDEN, "rnn2_bptt": testing.BACKWARD_FORBIDDEN,
+              "rnn3_clipping": testing.CLIPPING_FORBIDDEN,
+              "rnn4_configurations": testing.CONFIGURATIONS_FORBIDDEN}[assignment]
+    not_blocked = []
+    for name in policy.calls_forbidden_in(assignment):
+        owner, attr = _owner_and_attribute(name)
+        student = {"owner": owner}
+        exec(f"def answer():\n    return owner.{attr}()", student)
+        try:
+            with testing.forbid(*listed, task="the exercise", namespaces=[student]):
+                student["answer"]()
+            not_blocked.append(f"{name}: ran")
+        except testing.ForbiddenCallError:
+            pass
+        except Exception as e:  # the real function ran and refused the missing arguments
+            not_blocked.append(f"{name}: {type(e).__name__}")
+    assert not_blocked == [], not_blocked
 
 
-def test_every_registered_command_is_a_subcommand_of_rnn_grade():
-    from autograder.cli import parser
-    from autograder.commands import COMMANDS
+def test_every_command_module_is_a_subcommand_of_the_installed_rnn_grade():
+    # Every module that defines a command (NAME and run) is registered, and the console script
+    # that pip installed lists it with its help and runs its --help.
+    import importlib
+    import pkgutil
+    import shutil
+    import subprocess
 
-    sub = next(a for a in parser()._actions if a.dest == "command")
-    assert list(sub.choices) == [c.NAME for c in COMMANDS]
-    for command in COMMANDS:
-        assert callable(command.run) and command.HELP
+    from autograder import commands
+    from autograder.cli import main
+
+    defined = {importlib.import_module(f"autograder.commands.{m.name}")
+               for m in pkgutil.iter_modules(commands.__path__)}
+    defined = {m for m in defined if hasattr(m, "NAME") and hasattr(m, "run")}
+    assert defined and defined <= set(commands.COMMANDS), sorted(
+        m.NAME for m in defined - set(commands.COMMANDS))
+    script = shutil.which("rnn-grade")
+    assert script, "rnn-grade is not installed on PATH (pip install -e .)"
+    out = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    listing = " ".join(out.stdout.split())
+    for command in commands.COMMANDS:
+        assert command.NAME in listing and " ".join(command.HELP.split())[:40] in listing, (
+            command.NAME)
+        with pytest.raises(SystemExit) as exited:
+            main([command.NAME, "--help"])
+        assert exited.value.code == 0, command.NAME
 
 
 def test_the_limit_options_default_to_the_limits_dataclass():

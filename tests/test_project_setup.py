@@ -205,6 +205,7 @@ def test_under_ci_a_test_that_does_not_run_fails_the_run(tmp_path):
         assert "SKIPPED test_rule.py::test_skips: needs the frobnicator (apt-get install " \
                "frobnicator)" in out
         assert "XFAILED test_rule.py::test_xfails: a known bug" in out
-        assert "DESELECTED test_rule.py::test_each[2]" in out
+    assert "DESELECTED test_rule.py::test_each[2]" in ci.stdout
+    assert "DESELECTED 1 tests" in local.stdout
     assert "CI=true: tests that did not run (each fails this run)" in ci.stdout
     assert run("false").returncode == 0
