@@ -9,6 +9,8 @@ The fingerprints live in the grader process, not in the kernel, so a student can
 them; the snippets below run hidden (not stored in the notebook, not shown in feedback).
 """
 
+from .isolation import layers_off
+
 # Attributes of modules that test cells use to decide pass/fail.
 PROTECTED_ATTRIBUTES = {
     "numpy": ["allclose", "isclose", "array_equal", "array_equiv", "all", "any", "abs", "max",
@@ -91,6 +93,8 @@ def install_code(token: str) -> str:
 
 
 def fingerprint_code(token: str) -> str:
+    if "guard" in layers_off():  # only the test suite's negative control: nothing is watched
+        return "{}"
     return f"_rg_{token}_fingerprint()"
 
 
