@@ -36,6 +36,16 @@ COURSE_ID = "rnn-course"
 # and the self-check's kernel runner. The rest of that extra (tqdm, psutil, dask) is the grader's.
 KIT_EXTRAS = ("nbgrader", "jupyterlab", "nbclient", "nbformat")
 HIDDEN = "### BEGIN HIDDEN TESTS"
+# Jupyter configuration the wheel installs as data files into <prefix>/etc/jupyter/ (the student's
+# JupyterLab shows nbgrader's student tools only; see the folder's README).
+JUPYTER_CONFIG = "jupyter_config"
+
+
+def _jupyter_config_files() -> dict[str, list[Path]]:
+    """{folder under etc/jupyter: its files} of the kit's Jupyter configuration."""
+    root = KIT_PACKAGE / JUPYTER_CONFIG
+    return {folder.name: sorted(folder.glob("*.json"))
+            for folder in sorted(root.iterdir()) if folder.is_dir()}
 
 
 def assignments(course_dir: Path = COURSE_DIR) -> list[str]:
@@ -76,8 +86,11 @@ def kit_requirements(pyproject: Path = REPO / "pyproject.toml") -> list[str]:
     return tensorflow[:1] + runtime + extras
 
 
-def _pyproject(version: str, requirements: list[str]) -> str:
+def _pyproject(version: str, requirements: list[str], python: str) -> str:
     deps = "".join(f"    {json.dumps(r)},\n" for r in requirements)
+    data_files = "".join(
+        f'"etc/jupyter/{folder}" = {json.dumps([f"{JUPYTER_CONFIG}/{folder}/{f.name}" for f in files])}\n'
+        for folder, files in _jupyter_config_files().items())
     return f"""[build-system]
 requires = ["setuptools>=68"]
 build-backend = "setuptools.build_meta"
@@ -86,7 +99,7 @@ build-backend = "setuptools.build_meta"
 name = "{DISTRIBUTION}"
 version = "{version}"
 description = "The student kit of the RNN course: what the notebooks import, and rnn-check."
-requires-python = ">=3.11"
+requires-python = "{python}"
 dependencies = [
 {deps}]
 
@@ -98,13 +111,18 @@ packages = ["rnn_course_student"]
 
 [tool.setuptools.package-data]
 rnn_course_student = ["release/*.ipynb", "release/*.json"]
-"""
+
+[tool.setuptools.data-files]
+{data_files}"""
 
 
 def _stage(staging: Path, course_dir: Path) -> None:
     """A buildable copy of the kit: the package, the release notebooks and the manifest."""
     package = staging / "rnn_course_student"
-    shutil.copytree(KIT_PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__", "release"))
+    shutil.copytree(KIT_PACKAGE, package,
+                    ignore=shutil.ignore_patterns("__pycache__", "release", JUPYTER_CONFIG))
+    shutil.copytree(KIT_PACKAGE / JUPYTER_CONFIG, staging / JUPYTER_CONFIG,
+                    ignore=shutil.ignore_patterns("*.md"))
     release = package / "release"
     release.mkdir()
     for assignment in assignments(course_dir):
@@ -112,8 +130,9 @@ def _stage(staging: Path, course_dir: Path) -> None:
         if notebook.is_file():  # a missing release is reported by build_kit and the drift check
             shutil.copy2(notebook, release)
     (release / "course.json").write_text(json.dumps(manifest(course_dir), indent=1) + "\n")
-    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
-    (staging / "pyproject.toml").write_text(_pyproject(version, kit_requirements()))
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    (staging / "pyproject.toml").write_text(
+        _pyproject(project["version"], kit_requirements(), project["requires-python"]))
 
 
 def build_wheel(wheels: Path, course_dir: Path = COURSE_DIR) -> Path:
@@ -134,22 +153,33 @@ def build_wheel(wheels: Path, course_dir: Path = COURSE_DIR) -> Path:
     return built[-1]
 
 
+# The install's size and time, measured once in a fresh venv on Linux (Python 3.11): `pip download`
+# of the wheel with its dependencies (131 files, 733 MB, TensorFlow's wheel 572 MB of it) took 75 s
+# on the build machine's connection, `pip install` from those files 100 s, and the venv then held
+# 2.5 GB. A slower connection moves the download time in proportion.
+DOWNLOAD = "about 730 MB (TensorFlow is 570 MB of it; 2.5 GB once installed)"
+DURATION = "about 3 minutes on a fast connection (75 s to download, 100 s to install)"
+
 README = """# {course}: your kit
 
 This folder holds the course's notebooks and, in `wheels/`, the one package they need.
 
 ## Install (once)
 
-You need Python 3.11 or newer.
+You need Python {pythons}: the versions for which every package the kit needs (TensorFlow
+above all) has a ready-made wheel. The install downloads {download} and takes {duration}.
 
 ```bash
+python3 -c "{version_check}"
 python3 -m venv rnn-course            # a fresh environment, here in the folder rnn-course/
 . rnn-course/bin/activate              # Windows: rnn-course\\Scripts\\activate
 pip install wheels/*.whl               # TensorFlow, Keras, JupyterLab and nbgrader come with it
 ```
 
-(Windows PowerShell: `pip install (Get-ChildItem wheels\\*.whl)`. On Colab or a JupyterHub,
-upload the wheel and run `!pip install rnn_course_student-*.whl` in a notebook cell.)
+The first line checks the version of `python3` and, if it is not one of these, says so in one
+sentence; then install a supported Python (e.g. `python3.12`) and use its name in place of
+`python3`. (Without the check, pip refuses the wheel with "requires a different Python".)
+Windows PowerShell: `pip install (Get-ChildItem wheels\\*.whl)`.
 
 ## Work
 
@@ -168,11 +198,25 @@ edit them. JupyterLab's **Validate** button (nbgrader's toolbar) runs the whole 
 rnn-check rnn1_forward/rnn1_forward.ipynb
 ```
 
-runs your notebook as the grader will and reports each exercise: **pass**, **FAIL** with the
-reason, or **not implemented yet**; it says where a test cell has further, hidden checks that run
-only at grading, and lists the written answers you have not written yet with their points. It
-exits with 0 when every visible check passes, 1 when some fail, 2 when it could not check the
-file (and says why).
+runs your notebook as the grader will and reports each check: **pass** (it ran here and
+passed), **FAIL** with the reason (a syntax error is named with its line), **not implemented
+yet**, **recorded, graded later** (quiz answers: their form is checked here, their values only
+at grading) or **checked only at grading** (cells whose checks are all hidden). It lists the
+written answers still to write (empty, or as given) with their points. It exits with 0 when
+every visible check passes and every written answer is written, 1 otherwise, 2 when it could not
+check the file (and says why).
+
+## On Colab or a JupyterHub
+
+Open the notebook there, upload the wheel from `wheels/` next to it (Colab: the Files pane), save
+the notebook, and run this in a new cell at its end:
+
+```python
+{colab_cell}
+```
+
+It installs the kit into the notebook's Python and prints the same report for the open notebook,
+as last saved. (Colab comes with TensorFlow; the install adds what is missing.)
 
 ## Submit
 
@@ -182,11 +226,37 @@ grader puts the original test cells back and adds hidden tests (other shapes, fl
 float64, and that you did not call the very function you were asked to write).
 """
 
+COLAB_CELL = """%pip install --quiet {wheel}
+from rnn_course_student.selfcheck import check_open_notebook
+check_open_notebook()"""
 
-def write_readme(out: Path, ids: list[str]) -> Path:
+
+def supported_pythons() -> list[str]:
+    """The Python versions of `requires-python` in the root pyproject, e.g. ['3.11', '3.12',
+    '3.13'] for ">=3.11,<3.14" (see autograder/kit_pythons.py for how they were found)."""
+    from packaging.specifiers import SpecifierSet
+
+    spec = SpecifierSet(tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+                        ["requires-python"])
+    return [f"3.{minor}" for minor in range(6, 20) if f"3.{minor}.0" in spec]
+
+
+def version_check(pythons: list[str]) -> str:
+    """A one-line Python program that exits with one sentence unless it runs on `pythons`."""
+    low, high = (tuple(int(n) for n in v.split(".")) for v in (pythons[0], pythons[-1]))
+    return (f"import sys; v = sys.version_info[:2]; sys.exit(0 if {low} <= v <= {high} else "
+            f"'This course needs Python {pythons[0]} to {pythons[-1]}; this python3 is ' "
+            "+ sys.version.split()[0] + '.')")
+
+
+def write_readme(out: Path, ids: list[str], wheel: str = "rnn_course_student-*.whl") -> Path:
     path = out / "README.md"
-    path.write_text(README.format(course=COURSE_ID,
-                                  notebooks=", ".join(f"`{a}`" for a in ids)))
+    pythons = supported_pythons()
+    path.write_text(README.format(
+        course=COURSE_ID, notebooks=", ".join(f"`{a}`" for a in ids),
+        pythons=", ".join(pythons[:-1]) + " or " + pythons[-1], download=DOWNLOAD,
+        duration=DURATION, version_check=version_check(pythons).replace('"', '\\"'),
+        colab_cell=COLAB_CELL.format(wheel=wheel)))
     return path
 
 
@@ -205,8 +275,9 @@ def build_kit(out: Path, course_dir: Path = COURSE_DIR) -> list[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(release, target)
         written.append(target)
-    written.append(build_wheel(out / "wheels", course_dir))
-    written.append(write_readme(out, ids))
+    wheel = build_wheel(out / "wheels", course_dir)
+    written.append(wheel)
+    written.append(write_readme(out, ids, wheel.name))
     return written
 
 

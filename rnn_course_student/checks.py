@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import inspect
+import io
 import sys
 import textwrap
 from types import SimpleNamespace
@@ -231,29 +232,116 @@ def substituted(namespace: dict, **replacements: Callable) -> Iterator[None]:
                 namespace[name] = old
 
 
-def check_blaming_earlier(run_checks: Callable[[], None], later: Callable,
+# How long the student's own earlier function may take in the first run of a blamed check before
+# it is given up and the trusted one is tried; the grader's cell limit (60 s) leaves room for both.
+EARLIER_TIME_LIMIT_S = 20.0
+
+
+class EarlierTookTooLong(BaseException):
+    """Raised into a blamed check whose first run (with the student's earlier functions) ran past
+    its time limit. A BaseException, so that an `except Exception` in student code lets it by."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None) -> Iterator[None]:
+    """Raises EarlierTookTooLong inside the block after `seconds` (SIGALRM, main thread only;
+    elsewhere, or with None, the block runs unlimited and the cell's own limit applies)."""
+    import signal
+    import threading
+
+    if (seconds is None or not hasattr(signal, "setitimer")
+            or threading.current_thread() is not threading.main_thread()):
+        yield
+        return
+
+    def give_up(signum, frame):
+        raise EarlierTookTooLong(f"did not finish within {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, give_up)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _code_names(code) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            names |= _code_names(const)
+    return names
+
+
+def _input_arrays(run_checks: Callable) -> list[np.ndarray]:
+    """The NumPy arrays a check reads (its globals and closure, one level into dicts, lists and
+    tuples): the data a student's function could change in place before the second run."""
+    values = [run_checks.__globals__[n] for n in _code_names(run_checks.__code__)
+              if n in getattr(run_checks, "__globals__", {})]
+    values += [cell.cell_contents for cell in (run_checks.__closure__ or ())
+               if cell.cell_contents is not None]
+    found: dict[int, np.ndarray] = {}
+    for value in values:
+        inner = (list(value.values()) if isinstance(value, dict) else
+                 list(value) if isinstance(value, (list, tuple)) else [value])
+        for item in [value, *inner]:
+            if isinstance(item, np.ndarray) and item.flags.writeable:
+                found[id(item)] = item
+    return list(found.values())
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
+def check_blaming_earlier(run_checks: Callable[[], None], later: Callable, *,
+                          time_limit: float | None = None,
                           **trusted_earlier: Callable) -> None:
-    """Runs `run_checks()`; when it fails, judges `later` again with the earlier functions
-    replaced by `trusted_earlier` (by name, in `later`'s globals, the notebook), so that it does
-    not matter whether `later` calls them directly or through a helper.
+    """Runs `run_checks()`; whatever goes wrong in it (a wrong value, shape or dtype, an exception
+    of any kind, output on stderr, no end within `time_limit` seconds, by default
+    EARLIER_TIME_LIMIT_S), judges `later` again with
+    the earlier functions replaced by `trusted_earlier` (by name, in `later`'s globals, the
+    notebook), so that it does not matter whether `later` calls them directly or through a helper.
 
     Passes with a printed note when `later` is right with the trusted earlier functions, and
-    raises the failure of that second run otherwise (the later function's own mistake).
+    raises the failure of that second run otherwise (the later function's own mistake). Input
+    arrays the first run changed in place are put back before the second run. The time limit
+    applies only where `later` runs in this process (a function, not a judge's proxy).
     """
-    try:
+    if not trusted_earlier:
         run_checks()
         return
-    except AssertionError:
-        if not trusted_earlier:
-            raise
+    arrays = _input_arrays(run_checks)
+    saved = [a.copy() for a in arrays]
+    limit = EARLIER_TIME_LIMIT_S if time_limit is None else time_limit
+    limit = limit if inspect.isfunction(later) or inspect.isclass(later) else None
+    stderr = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(stderr), _time_limit(limit):
+            run_checks()
+        if not stderr.getvalue().strip():
+            return
+        first = "wrote to stderr: " + stderr.getvalue().strip().splitlines()[0][:200]
+    except (Exception, EarlierTookTooLong) as error:
+        first = (f"did not finish within {limit:g} s" if isinstance(error, EarlierTookTooLong)
+                 else "failed with " + _first_line(error))
+    for array, copy in zip(arrays, saved):
+        np.copyto(array, copy)
     namespace = getattr(later, "__globals__", {})
-    with substituted(namespace, **trusted_earlier):
+    second = io.StringIO()
+    with substituted(namespace, **trusted_earlier), contextlib.redirect_stderr(second):
         run_checks()  # a failure here is the later function's own
+    if second.getvalue():  # the later function's own output on stderr: shown, and scored as such
+        sys.stderr.write(second.getvalue())
+        return
     # Wrong with the student's earlier functions, right with trusted ones: it depends on them.
     later_name = getattr(later, "__name__", "this function")
-    for name in sorted(trusted_earlier):
-        print(f"{later_name} is right, but it calls your {name}, which fails its own check: "
-              "fix that first.")
+    names = " and ".join(f"your {name}" for name in sorted(trusted_earlier))
+    print(f"{later_name} is right, but it calls {names}, which fails its own check: fix that "
+          f"first. (With {'it' if len(trusted_earlier) == 1 else 'them'}, this check {first}; "
+          f"with a trusted one, it passes.)")
 
 
 # --- quizzes: partial credit per item ------------------------------------------------------------
@@ -267,7 +355,8 @@ def quiz_score(answers: dict, expected: dict, points: float, why: dict | None = 
     only says that the answers are recorded, and returns None.
     """
     if not expected:
-        print("Answers recorded; each item is graded when you hand the notebook in.")
+        print("Recorded, graded later: each item is compared with the answer when your notebook is "
+              "graded.")
         return None
     wrong = [item for item in expected if answers.get(item) != expected[item]]
     for item in wrong:

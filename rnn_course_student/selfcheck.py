@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -197,6 +198,47 @@ def untouched(student, release) -> bool:
     return all(c.source == given[grade_id(c)] for c in student.cells if grade_id(c) in given)
 
 
+WRITTEN_PLACEHOLDER = "YOUR ANSWER HERE"
+
+
+def written_unanswered(student_cell, release_cell) -> bool:
+    """A written answer still to write: empty, only whitespace, unchanged, or only the
+    placeholder the release put there."""
+    text = student_cell.source.strip()
+    return text in ("", release_cell.source.strip(), WRITTEN_PLACEHOLDER)
+
+
+def is_quiz(release_cell) -> bool:
+    """A test cell whose items are compared only at grading (the kit's copy has no answers): it
+    calls quiz_score or says "recorded, graded later" itself."""
+    return "quiz_score(" in release_cell.source or RECORDED in release_cell.source
+
+
+def answer_error(cell) -> str:
+    """Why an executed answer cell stopped, or "" if it ran: a syntax error is named with its
+    line (IPython reports it as the cell's error, before anything in the cell runs)."""
+    from rnn_course_student.exercises import ANSI
+
+    for output in cell.outputs:
+        if output.output_type != "error":
+            continue
+        ename = output.get("ename", "")
+        if ename in ("SyntaxError", "IndentationError", "TabError"):
+            text = ANSI.sub("", "\n".join(output.get("traceback", [])))
+            line = re.search(r"line (\d+)", text)
+            kind = "a syntax error" if ename == "SyntaxError" else f"an {ename}"
+            where = f" at line {line.group(1)}" if line else ""
+            return f"it has {kind}{where}: {ANSI.sub('', str(output.get('evalue', ''))).strip()}"
+        if ename != "NotImplementedError":
+            return f"it stopped with {ename}: {ANSI.sub('', str(output.get('evalue', ''))).strip()}"
+    return ""
+
+
+# What each check of the report can say. Only "pass" means a check ran here and passed.
+PASS, FAIL, TODO = "pass", "FAIL", "not implemented yet"
+RECORDED, AT_GRADING, NOT_RUN = "recorded, graded later", "checked only at grading", "not run"
+
+
 def report(path: Path, assignment: str, course: dict, release, run, notes: list[str],
            stopped: int | None, why_stopped: str, out=None, *, executed: bool = True) -> int:
     """Prints the per-exercise report; returns the exit code. With `executed=False` (an untouched
@@ -241,54 +283,77 @@ def report(path: Path, assignment: str, course: dict, release, run, notes: list[
                     if gid in cells and unanswered(cells[gid][1], originals[gid])]
         todo = (f"{', '.join(not_done)} still has `raise NotImplementedError()`: write your code "
                 "in its place" if not_done else "")
-        lines, statuses = [], set()
+        broken = [(answer_name(originals[gid]), answer_error(cells[gid][1]))
+                  for gid in exercise.answers if executed and gid in cells]
+        broken = [(name, why) for name, why in broken if why]
+        lines, statuses = [], []
+        for name, why in broken:
+            lines += [f"    - {FAIL}: your {name} cell did not run: {why}. Fix it and run it "
+                      "again; the checks below need it."]
+            statuses.append(FAIL)
         for gid in exercise.tests:
             index, cell = cells[gid]
+            original = originals[gid]
             result = (verdict(cell, ran=stopped is None or index < stopped) if executed else
                       Verdict("not implemented", "no answer is written yet"))
             if stopped is not None and index == stopped:
                 result.status, result.message = "fail", f"this cell {why_stopped}"
-            label = (f"{description(originals[gid])} "
-                     f"[{gid}, {_points(originals[gid].metadata['nbgrader']['points'])}]")
-            if result.status == "pass" and not has_visible_code(originals[gid]):
-                result.status = "not implemented" if not_done else "pass"
-                status = "not implemented yet" if not_done else "pass"
+            label = (f"{description(original)} "
+                     f"[{gid}, {_points(original.metadata['nbgrader']['points'])}]")
+            if result.status == "not run":
+                status, message = NOT_RUN, result.message
+            elif not has_visible_code(original):
+                status = TODO if not_done else AT_GRADING
                 message = todo if not_done else "its checks are all hidden: they run at grading"
+            elif result.status == "pass" and is_quiz(original):
+                status, message = RECORDED, ("your answers have the right form; each item is "
+                                             "compared when your notebook is graded")
             elif result.status == "pass":
-                status = "pass"
+                status = PASS
                 message = ("passes the visible checks; more checks run at grading"
                            if gid in hidden else "")
             elif result.status == "not implemented" or (result.status == "fail" and not_done):
-                result.status, status = "not implemented", "not implemented yet"
+                status = TODO
                 message = todo or (result.message + ": write your code in its place"
                                    if "NotImplementedError" in result.message else result.message)
             else:
-                status, message = result.status.upper(), result.message
+                status, message = FAIL, result.message
             lines += _item(status, message, label)
-            statuses.add(result.status)
-        if exercise.tests:
-            if statuses <= {"pass"}:
-                overall, passing = "pass", passing + 1
-            elif statuses <= {"pass", "not implemented"}:
-                overall, failing = "not implemented yet", failing + 1
+            statuses.append(status)
+        if statuses:
+            found = set(statuses)
+            if found & {FAIL, NOT_RUN}:
+                overall, failing = FAIL, failing + 1
+            elif TODO in found:
+                overall, failing = TODO, failing + 1
             else:
-                overall, failing = "FAIL", failing + 1
+                passing += 1
+                rest = "; ".join(f"{statuses.count(s)} {s}" for s in (RECORDED, AT_GRADING)
+                                 if s in found)
+                if not rest:
+                    overall = PASS
+                elif PASS in found:
+                    overall = f"{PASS} ({statuses.count(PASS)} visible), {rest}"
+                else:
+                    overall = rest
             print(f"\n  {exercise.name}: {overall}", file=out)
             for line in lines:
                 print(line, file=out)
         for gid in exercise.written:
-            if gid in cells and cells[gid][1].source.strip() == originals[gid].source.strip():
+            if gid in cells and written_unanswered(cells[gid][1], originals[gid]):
                 points = originals[gid].metadata["nbgrader"]["points"]
                 unanswered_written.append(f"{exercise.name} [{gid}, {_points(points)}]")
     if unanswered_written:
-        print("\n  Written answers still unanswered (graded by hand; they count for the total):",
-              file=out)
+        print("\n  Written answers still unanswered (empty or as given; graded by hand, they "
+              "count for the total):", file=out)
         for item in unanswered_written:
             print(f"    - {item}", file=out)
     total = passing + failing
     print(f"\n{passing} of {total} exercises pass their visible checks"
-          + ("." if not failing else f"; {failing} to go."), file=out)
-    return EXIT_FAIL if failing else EXIT_PASS
+          + ("." if not failing else f"; {failing} to go.")
+          + (f" {len(unanswered_written)} written answer(s) still to write."
+             if unanswered_written else ""), file=out)
+    return EXIT_FAIL if failing or unanswered_written else EXIT_PASS
 
 
 def check(path: Path, *, timeout: int = 300, release: Path = RELEASE, out=None) -> int:
@@ -302,6 +367,46 @@ def check(path: Path, *, timeout: int = 300, release: Path = RELEASE, out=None) 
                       executed=False)
     stopped, why = execute(run, path.resolve().parent, timeout)
     return report(path, assignment, course, release_nb, run, notes, stopped, why, out)
+
+
+def _open_notebook_path(folder: Path) -> Path:
+    """The notebook this kernel belongs to, saved into `folder` when it has to be fetched: Colab
+    hands its contents over on request; Jupyter's server names it in JPY_SESSION_NAME."""
+    import os
+
+    try:
+        from google.colab import _message  # Colab's own channel to the open notebook
+    except ImportError:
+        _message = None
+    if _message is not None:
+        contents = _message.blocking_request("get_ipynb", timeout_sec=120)["ipynb"]
+        path = folder / "open_notebook.ipynb"
+        path.write_text(json.dumps(contents))
+        return path
+    session = os.environ.get("JPY_SESSION_NAME", "")
+    if session.endswith(".ipynb"):
+        named = Path(session)
+        return named if named.is_file() else Path.cwd() / named.name
+    raise CannotCheck("this kernel does not say which notebook it runs: give its file name, e.g. "
+                      "check_open_notebook('rnn1_forward.ipynb').")
+
+
+def check_open_notebook(path: str | Path | None = None, *, timeout: int = 300) -> int:
+    """rnn-check from inside a notebook (Colab, JupyterHub): checks the open notebook as last
+    saved (save first), or `path`, and prints the report in the cell. Returns the exit code."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="rnn-check-") as tmp:
+        try:
+            target = Path(path) if path is not None else _open_notebook_path(Path(tmp))
+            if target.name == "open_notebook.ipynb":  # fetched from Colab: name it as the kit does
+                assignment, _ = identify(read_notebook(target), load_course())
+                target = target.rename(target.with_name(f"{assignment}.ipynb"))
+            print(f"Checking {target.name} as last saved.")
+            return check(target, timeout=timeout)
+        except CannotCheck as problem:
+            print(f"rnn-check: cannot check this notebook: {problem}")
+            return EXIT_CANNOT_CHECK
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -237,13 +237,31 @@ def test_solution_code_pasted_into_the_kit_passes_every_visible_check(kit, tmp_p
     result = run(kit, "rnn-check", str(path), cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = exercise_lines(result.stdout)
-    assert lines and all(line.endswith(": pass") for line in lines), result.stdout
+    honest = re.compile(r": (pass|pass \(\d+ visible\), \d+ checked only at grading|"
+                        r"\d+ recorded, graded later|\d+ checked only at grading)$")
+    assert lines and all(honest.search(line) for line in lines), result.stdout
+    assert "FAIL" not in result.stdout and "not implemented" not in result.stdout
+    release = nbformat.read(kit[0] / assignment / f"{assignment}.ipynb", as_version=4)
+    for cell in release.cells:  # never "pass" for a check that did not run here
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if not cell.metadata.get("nbgrader", {}).get("grade") or cell.cell_type != "code":
+            continue
+        item = re.search(rf"    - ([^:\n]+)[^\n]*\n      check: [^\n]*\[{gid}, ", result.stdout)
+        assert item, (gid, result.stdout)
+        if not any(line.strip() and not line.strip().startswith("#")
+                   for line in cell.source.splitlines()):
+            assert item.group(1) == "checked only at grading", (gid, item.group(0))
+        elif "quiz_score(" in cell.source or "recorded, graded later" in cell.source:
+            assert item.group(1) == "recorded, graded later", (gid, item.group(0))
+        else:
+            assert item.group(1) == "pass", (gid, item.group(0))
     release = nbformat.read(kit[0] / assignment / f"{assignment}.ipynb", as_version=4)
     released = {c.metadata.get("nbgrader", {}).get("grade_id") for c in release.cells}
     hidden = set(student_kit.manifest()["assignments"][assignment]["hidden_tests"]) & released
     assert hidden
     for gid in hidden:  # a passing cell with hidden tests says so
-        assert re.search(rf"(more checks run at grading|checks are all hidden).*\n.*\[{gid},",
+        assert re.search(rf"(more checks run at grading|checks are all hidden|compared when your "
+                         rf"notebook is graded).*\n.*\[{gid},",
                          result.stdout), (gid, result.stdout)
     assert "Written answers still unanswered" not in result.stdout
     assert "note:" not in result.stdout
@@ -287,7 +305,8 @@ def test_wrong_answer_fails_message_first_and_an_edited_test_cell_is_restored(ki
                      rf"      check: [^\n]*\[{count_test}, ", out), out
     assert re.search(r"    - FAIL: the cell wrote to stderr, which the grader scores as 0 points: "
                      rf"debugging\n      check: [^\n]*\[{layout_test}, ", out), out
-    assert re.search(r"Exercise 3 \([^)]*\): [^\n]*: pass\n", out), out  # rnn_forward's exercise
+    assert re.search(r"Exercise 3 \([^)]*\): [^\n]*: pass \(1 visible\), 1 checked only at grading\n",
+                     out), out  # rnn_forward's exercise
     assert re.search(r": not implemented yet\n    - not implemented yet: MinimalRNNCell still has "
                      r"`raise NotImplementedError\(\)`", out), out
 
@@ -317,3 +336,74 @@ def test_installing_the_wheel_brings_the_validate_button(kit):
     assert any(f.endswith("labextensions/@jupyter/nbgrader/package.json") for f in files)
     config = [f for f in files if f.endswith("jupyter_server_config.d/nbgrader.json")]
     assert config, "nbgrader's wheel no longer enables its server extensions"
+
+
+def _set_answer(nb, name, source):
+    answer, test = _checks_of(nb, name)
+    answer.source = source
+    return test
+
+
+def test_rnn1_with_realistic_mistakes_is_reported_honestly(kit, tmp_path):
+    """A shapes quiz all wrong is "recorded, graded later" (never "pass"); a wrong step FAILs and
+    its hidden-only cell says "checked only at grading"; a syntax error is named with its line in
+    the report and in the test cell's own NameError, which Validate shows too."""
+    minimal = _checks_of(nbformat.read(kit[0] / "rnn1_forward" / "rnn1_forward.ipynb", 4),
+                         "MinimalRNNCell")[0].metadata["nbgrader"]["grade_id"]
+    path = pasted(kit, "rnn1_forward", tmp_path / "rnn1_forward", leave={minimal})
+    nb = nbformat.read(path, as_version=4)
+    _set_answer(nb, "shapes", "shapes = {name: (1, 2) for name in "
+                              "['x', 'x_t', 'h_prev', 'W_x', 'W_h', 'b', 'h']}\n")
+    step_test = _set_answer(nb, "rnn_step_forward",
+                            "def rnn_step_forward(x_t, h_prev, W_x, W_h, b):\n"
+                            "    return 1 / (1 + np.exp(-(x_t @ W_x + h_prev @ W_h + b)))\n")
+    count_test = _set_answer(nb, "rnn_param_count",
+                             "def rnn_param_count(D, H):\n    total = D * H + H * H + H\n"
+                             "    return total)\n")
+    nbformat.write(nb, path)
+    result = run(kit, "rnn-check", str(path), cwd=tmp_path)
+    out = result.stdout
+    assert result.returncode == 1, out + result.stderr
+    assert re.search(r"Exercise 1 \([^)]*\): [^\n]*: 1 recorded, graded later\n"
+                     r"    - recorded, graded later: ", out), out
+    assert re.search(rf"    - FAIL: [^\n]+\n      check: [^\n]*\[{step_test}, ", out), out
+    assert re.search(r"    - checked only at grading: [^\n]+\n      check: [^\n]*"
+                     r"\[rnn_step_forward_other_shapes, ", out), out
+    assert "rnn_forward is right, but it calls your rnn_step_forward" not in out  # cells pass
+    assert re.search(r"    - FAIL: your rnn_param_count cell did not run: it has a syntax error at "
+                     r"line 3: ", out), out
+    assert re.search(r"    - FAIL: NameError: name 'rnn_param_count' is not defined: the cell that "
+                     rf"defines it has a syntax error at line 3: [^\n]+\n      check: [^\n]*"
+                     rf"\[{count_test}, ", out), out
+    for line in out.splitlines():  # nothing that did not run is called a pass
+        if "checked only at grading" in line or "recorded" in line:
+            assert "- pass" not in line, line
+    validate = run(kit, "python", "-m", "nbgrader", "validate", path.name, cwd=path.parent)
+    assert ("NameError: name 'rnn_param_count' is not defined: the cell that defines it has a "
+            "syntax error at line 3") in " ".join(validate.stdout.split()), validate.stdout
+
+
+def test_rnn2_a_right_loop_keeps_its_points_and_an_emptied_written_answer_is_listed(kit, tmp_path):
+    """The reported case: a step whose db is not summed over the batch makes a right loop raise
+    ValueError; the trusted step still shows the loop right. A written answer whose placeholder
+    was deleted, nothing written, is listed with its points and the exit code is 1."""
+    path = pasted(kit, "rnn2_bptt", tmp_path / "rnn2_bptt")
+    nb = nbformat.read(path, as_version=4)
+    step_test = _set_answer(nb, "rnn_step_backward",
+                            "def rnn_step_backward(dh_t, x_t, h_prev, h_t, W_x, W_h):\n"
+                            "    dz = dh_t * (1 - h_t**2)\n"
+                            "    return dz @ W_x.T, dz @ W_h.T, x_t.T @ dz, h_prev.T @ dz, dz\n")
+    written = next(c for c in nb.cells if c.cell_type == "markdown"
+                   and c.metadata.get("nbgrader", {}).get("solution"))
+    written.source = "  \n"
+    nbformat.write(nb, path)
+    result = run(kit, "rnn-check", str(path), cwd=tmp_path)
+    out = result.stdout
+    assert result.returncode == 1, out + result.stderr
+    assert re.search(rf"    - FAIL: [^\n]+\n      check: [^\n]*\[{step_test}, ", out), out
+    assert re.search(r"Exercise 2 \([^)]*\): [^\n]*: pass \(2 visible\), 1 checked only at "
+                     r"grading\n", out), out
+    gid = written.metadata["nbgrader"]["grade_id"]
+    assert re.search(rf"Written answers still unanswered[^\n]*\n    - Exercise 5 [^\n]*\[{gid}, "
+                     r"3 points\]", out), out
+    assert "1 written answer(s) still to write." in out
