@@ -145,15 +145,14 @@ def test_a_worker_killed_mid_batch_loses_no_notebook_and_grades_none_twice(
     assert killed, "a worker was killed while it had a notebook"
     pairs = [(r.student, r.assignment) for r in results]
     assert sorted(pairs) == sorted(set(pairs)) and len(pairs) == 5  # each notebook once
+    # The scheduler runs the lost worker's notebook again on the other worker (Dask's
+    # allowed-failures, 3 unless the scheduler was told otherwise, counts this one loss): every
+    # notebook gets the score, status and reasons the local pool gave; none is lost.
     expected = {(r["student"], r["assignment"]): r for r in _results(by_pool)}
     for r in results:
-        if r.status == FAILED and expected[(r.student, r.assignment)]["status"] != FAILED:
-            assert "worker lost" in r.reason, r  # failed, with the reason
-        else:
-            assert (r.score, r.status, r.reasons) == (
-                expected[(r.student, r.assignment)]["score"],
-                expected[(r.student, r.assignment)]["status"],
-                expected[(r.student, r.assignment)]["reasons"])
+        want = expected[(r.student, r.assignment)]
+        assert (r.score, r.status, r.reasons) == (want["score"], want["status"], want["reasons"]), (
+            r, want)
     graded = sorted((r.student, r.assignment, r.score) for r in results if r.status != FAILED)
     assert _submissions(course) == graded  # the gradebook holds each graded notebook once
 
