@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from packaging.specifiers import SpecifierSet
 
 from autograder import kit_pythons, student_kit
 
@@ -42,7 +43,9 @@ def test_the_wheel_and_the_readme_state_the_same_versions(wheel, tmp_path):
         metadata = archive.read(f"rnn_course_student-{wheel.name.split('-')[1]}.dist-info/"
                                 "METADATA").decode()
     root = student_kit.tomllib.loads((student_kit.REPO / "pyproject.toml").read_text())
-    assert f"Requires-Python: {root['project']['requires-python']}" in metadata
+    stated = next(line.split(":", 1)[1].strip() for line in metadata.splitlines()
+                  if line.startswith("Requires-Python:"))
+    assert SpecifierSet(stated) == SpecifierSet(root["project"]["requires-python"]), stated
     readme = student_kit.write_readme(tmp_path, ["rnn1_forward"], wheel.name).read_text()
     pythons = student_kit.supported_pythons()
     assert f"You need Python {', '.join(pythons[:-1])} or {pythons[-1]}" in readme
