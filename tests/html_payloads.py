@@ -2,7 +2,8 @@
 
 Each payload, if it ran, leaves a trace the browser test can read: script pushes its id onto
 ``window.__pwned``; what loads something (CSS, frames, a refresh, a ``<base>``) requests
-``http://127.0.0.1:<port>/<id>`` from the test's beacon server. ``live_in`` names the pages where
+``http://127.0.0.1:<port>/<id>`` from the test's beacon server; what only waits (a form) stays in
+the page as an attribute carrying the beacon's address. ``live_in`` names the pages where
 the payload does run when nothing is cleaned (the negative control checks it does); the others are
 already inert there (nbconvert escapes stream and error text, draws SVG outputs as images, and
 the feedback page has no jQuery for ``application/javascript``'s wrapper), and are in the
@@ -25,11 +26,8 @@ def js(pid: str, w: str = "window") -> str:
 @dataclass(frozen=True)
 class Payload:
     pid: str
-    where: str  # markdown, text/html, image/svg+xml, text/markdown, application/javascript, ...
-    live_in: frozenset = BOTH
-
-    def markdown(self, beacon: str) -> str | None:
-        return MARKDOWN.get(self.pid, lambda b: None)(beacon)
+    where: str  # a markdown cell, an output, an attachment, a file name, a grade id
+    live_in: frozenset  # the pages where it runs when nothing is cleaned
 
 
 # Markdown cells the student adds: every kind of active HTML the issue names.
@@ -59,6 +57,7 @@ MARKDOWN = {
     "md-mathml-href": lambda b: f'<math><mi href="javascript:{js("md-mathml-href")}">x</mi></math>',
 }
 
+# All but MathML's href, which Chromium does not follow (it is removed all the same).
 LIVE_MARKDOWN = {"md-script", "md-img-onerror", "md-svg-onload", "md-svg-script",
                  "md-javascript-link", "md-markdown-link", "md-iframe", "md-object-embed",
                  "md-meta-refresh", "md-base", "md-css-import", "md-css-background", "md-form",
@@ -70,11 +69,11 @@ SVG_DOC = ('<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20" onloa
            '</foreignObject><image href="{beacon}/out-svg/image"/>'
            '<rect width="20" height="20" fill="red"/></svg>')
 
-# Code cells the student adds: outputs of every kind their code can produce.
 def _img(pid: str) -> str:
     return f'<img src="nope.png" onerror="{js(pid)}">'
 
 
+# Code cells the student adds: outputs of every kind their code can produce.
 OUTPUT_CODE = {
     "out-html": lambda b: f"display(HTML({_img('out-html')!r}))",
     "out-html-script": lambda b: "display(HTML({!r}))".format(
@@ -100,7 +99,9 @@ LIVE_OUTPUT = {"out-html": BOTH, "out-html-script": BOTH, "out-html-svg": BOTH,
                "out-javascript": frozenset({FORMGRADER}), "out-widget": frozenset(),
                "out-stream": frozenset(), "out-error": frozenset()}
 
-# The second attacker: an attachment and a hostile file name.
+# The second attacker: attachments and a hostile file name. The rebuild on the release keeps only
+# the sources of a student's cells, so the attachments never reach autograded/ (the cleaning
+# handles them all the same: tests/test_html_clean.py); the page must still render.
 ATTACHMENT_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="5" height="5" onload="{a}">'
                   "<script>{b}</script></svg>")
 FILE_NAME = f'<img src=x onerror="{js("file-name")}">'

@@ -146,7 +146,7 @@ def graded(tmp_path_factory, beacon):
     return course, results, table.getvalue()
 
 
-def _without_page_defences(course, student) -> Path:
+def _without_page_defences(course, student, keep: Path) -> Path:
     """The student's feedback page built with the page's own cleaning and CSP switched off."""
     config = course.config
     config.CourseFeedback.clean_pages = False
@@ -154,22 +154,23 @@ def _without_page_defences(course, student) -> Path:
     app.coursedir.assignment_id, app.coursedir.student_id = "tiny1", student
     app.force = True
     app.start()
-    page = Path(course.feedback_path(student, "tiny1"))
-    return Path(shutil.copy(page, page.with_name(f"{student}-bare.html")))
+    page = course.feedback_path(student, "tiny1")
+    return Path(shutil.copy(page, keep / f"{student}-bare.html"))
 
 
 @pytest.fixture(scope="module")
-def pages(graded):
+def pages(graded, tmp_path_factory):
     """Feedback pages: every student's as rnn-grade writes them, and two built without the page's
     defences (the attacker cleaned at grading, and the uncleaned copy)."""
     course, results, _ = graded
+    keep = tmp_path_factory.mktemp("pages")  # nbgrader empties a student's folder to rewrite it
     written = feedback.write_feedback(course, list(results.values()))
     built = {}
     for student, path in zip(results, written, strict=True):
-        built[student] = Path(shutil.copy(path, Path(path).with_name(f"{student}.html")))
+        built[student] = Path(shutil.copy(path, keep / f"{student}.html"))
     assert "failed-to-grade" in built["eve"].read_text()  # the page written without nbgrader
-    built["attacker-bare"] = _without_page_defences(course, "attacker")
-    built[f"{UNCLEANED}-bare"] = _without_page_defences(course, UNCLEANED)
+    built["attacker-bare"] = _without_page_defences(course, "attacker", keep)
+    built[f"{UNCLEANED}-bare"] = _without_page_defences(course, UNCLEANED, keep)
     return built
 
 
@@ -193,6 +194,10 @@ def visit(browser, url: str, beacon, traces: bool = True) -> set[str]:
         if browser.execute_script("return document.readyState") == "complete":
             break
         time.sleep(0.1)
+    # The page itself, not the browser's error page (which no payload could set anything in).
+    opened = browser.execute_script("return [document.querySelectorAll('body *').length, "
+                                    "document.body.innerText.slice(0, 300)]")
+    assert opened[0] > 5 and "ERR_" not in opened[1], (url, opened)
     # A click on every javascript: link (webdriver's own script is exempt from the page's CSP;
     # the link's is not).
     browser.execute_script("document.querySelectorAll('a[href^=\"javascript:\" i]')"
@@ -238,6 +243,9 @@ def test_removed_content_is_flagged_not_penalised(graded):
 def test_no_feedback_page_runs_a_payload(browser, pages, beacon):  # noqa: F811
     for student in ("attacker", "mallory", "eve", "ordinary", UNCLEANED):
         assert visit(browser, pages[student].as_uri(), beacon) == set(), student
+        if student in ("attacker", "mallory", "eve"):  # the verdict quotes a hostile name: as text
+            text = browser.execute_script("return document.body.innerText")
+            assert '<img src=x onerror="(window.__pwned' in text, student
 
 
 def test_cleaning_at_grading_alone_protects_a_page_without_its_own_defences(
@@ -252,8 +260,8 @@ def test_negative_control_without_any_cleaning_the_payloads_run(
 
 
 @pytest.mark.parametrize("policy", [feedback.CSP, similarity_report.CSP])
-def test_each_pages_policy_alone_stops_every_script_and_load(browser, beacon, tmp_path,  # noqa: F811
-                                                            policy):
+def test_each_pages_policy_alone_stops_every_script_and_load(
+        browser, beacon, tmp_path, policy):  # noqa: F811
     """The CSP in front of raw payloads (no cleaning at all); without it they run. A meta
     refresh is a navigation, which no CSP governs: only the cleaning removes it."""
     body = "\n".join(make(beacon.url) for pid, make in P.MARKDOWN.items()
