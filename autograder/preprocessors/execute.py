@@ -51,6 +51,7 @@ from ..judge import CallTimeout, Channel, ChannelDead, Judge, Verdict
 from ..judge import hidden as hidden_tests
 from ..judge.channel import request_expression
 from ..judge.judge import JudgeSetupError
+from ..judge.secret import ENV as SECRET_ENV
 from ..judge.secret import check_key
 from ..limits import Limits
 from ..sandbox import bwrap, guard, isolation, launch
@@ -342,6 +343,8 @@ class LimitedExecute(Execute):
         for a notebook whose hidden blocks still run there; otherwise refused to it (under
         ``--sandbox none`` the audit hook refuses to open them, so they cannot be imported)."""
         in_kernel = self._judge is None and self._hidden_in_kernel
+        if not mounted and self._isolation.mode == "bwrap":
+            return []  # not mounted at all (only the kernel's own file of the grader is)
         return bwrap.package_folders(bwrap.GRADER_PACKAGES) if in_kernel == mounted else []
 
     def _kernel_limits(self) -> isolation.KernelLimits:
@@ -360,7 +363,9 @@ class LimitedExecute(Execute):
     async def async_start_new_kernel(self, **kwargs):
         self._kernel_devnull = open(os.devnull, "w")
         deny = [d for d in self.deny.split(os.pathsep) if d] + self._grader_folders(mounted=False)
-        kwargs.update(env=launch.kernel_env(self._sandbox, deny, self._report_path, self.threads),
+        env = launch.kernel_env(self._sandbox, deny, self._report_path, self.threads)
+        env.pop(SECRET_ENV, None)  # the course secret stays with the judge
+        kwargs.update(env=env,
                       # The kernel's own stdout too: its start-up banner (under bwrap it has no
                       # parent pid to stay quiet for) and what native code prints there.
                       stdout=self._kernel_devnull, stderr=self._kernel_devnull)
