@@ -69,6 +69,14 @@ def test_active_markdown_is_removed_and_named(payload, what):
     assert "Before." in cleaned and "After" in cleaned
 
 
+def test_inert_html_that_could_restyle_the_page_goes_without_a_flag():
+    source = ('<div style="position: fixed; top: 0; width: 100%; color: red">Score: 10/10</div>'
+              "\n\n<style>.rnn-grade-verdict { display: none }</style>")
+    cleaned, gone = clean_markdown(source)
+    assert gone == [] and "position" not in cleaned and "display: none" not in cleaned
+    assert "color:red" in cleaned and "Score: 10/10" in cleaned
+
+
 def test_an_inert_style_element_goes_without_a_flag():
     html = "<style>.dataframe td { color: red }</style><table><tr><td>1</td></tr></table>"
     assert removed(html, clean_fragment(html)) == []

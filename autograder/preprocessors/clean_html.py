@@ -74,14 +74,14 @@ URL_ATTRIBUTES = {"a": {"href"}, "img": {"src"}, "use": {"href"}, "image": {"hre
 ATTRIBUTES = {"*": GENERIC_ATTRIBUTES, **URL_ATTRIBUTES}
 URL_SCHEMES = {"http", "https", "mailto", "data", "attachment"}  # narrowed per tag below
 # CSS properties a style attribute may set: layout of text and colour, nothing that takes an
-# image or a URL (background-image, content, cursor, list-style-image, filter, mask...).
+# image or a URL (background-image, content, cursor, list-style-image, filter, mask...), and
+# nothing that moves a box out of its cell (position, negative margins, float, transform).
 STYLE_PROPERTIES = {
     "color", "background-color", "font", "font-family", "font-size", "font-style",
     "font-weight", "font-variant", "line-height", "letter-spacing", "word-spacing",
     "text-align", "text-decoration", "text-decoration-color", "text-decoration-line",
     "text-decoration-style", "text-indent", "text-transform", "white-space", "word-wrap",
-    "overflow-wrap", "word-break", "vertical-align", "margin", "margin-top", "margin-right",
-    "margin-bottom", "margin-left", "padding", "padding-top", "padding-right",
+    "overflow-wrap", "word-break", "vertical-align", "padding", "padding-top", "padding-right",
     "padding-bottom", "padding-left", "border", "border-top", "border-right", "border-bottom",
     "border-left", "border-color", "border-style", "border-width", "border-collapse",
     "border-spacing", "border-radius", "width", "height", "max-width", "max-height",
@@ -90,8 +90,7 @@ STYLE_PROPERTIES = {
     "stroke-width", "stroke-opacity", "stroke-linecap", "stroke-linejoin",
     "stroke-dasharray", "stroke-dashoffset", "stroke-miterlimit", "stop-color",
     "stop-opacity", "font-stretch", "text-anchor", "dominant-baseline", "clip-path",
-    "clip-rule", "visibility", "table-layout", "caption-side", "empty-cells", "float",
-    "clear"}
+    "clip-rule", "visibility", "table-layout", "caption-side", "empty-cells"}
 _IMAGE_DATA = re.compile(r"data:image/(png|jpeg|gif|webp|svg\+xml)[;,]", re.I)
 _URL_FUNCTION = re.compile(r"url\s*\(\s*['\"]?\s*([^'\")\s]*)", re.I)
 _SCHEME = re.compile(r"^\s*([a-z][a-z0-9+.-]*):", re.I)
@@ -200,6 +199,11 @@ def _active_attribute(name: str, value: str) -> bool:
     return name.startswith("on") or name in URL_ATTRIBUTE_NAMES or _loads(value)
 
 
+def _differs(before: str, after: str) -> bool:
+    """Whether the sanitizer took any element or attribute (or changed one) from ``before``."""
+    return bool(_parse(before).tags - _parse(after).tags)
+
+
 def removed(before: str, after: str) -> list[str]:
     """The active content the sanitizer took out of ``before``: ``<script>``, ``<img onerror>``,
     ``<a href>``, ``<style>`` that loads something..., in order, each named once.
@@ -271,12 +275,18 @@ def _as_html_block(html: str) -> str:
 
 
 def clean_markdown(source: str) -> tuple[str, list[str]]:
-    """(the markdown, what was removed); the markdown is ``source`` itself when nothing was."""
+    """(the markdown, the active content removed from it).
+
+    The markdown is ``source`` itself when the sanitizer takes nothing from its rendering; when
+    it takes anything, even something inert (a ``<style>``, a ``position: fixed`` that could
+    cover the grader's page), the cleaned rendering replaces it, and only active content counts
+    as removed.
+    """
     rendered = render_markdown(source)
     cleaned = clean_fragment(rendered)
-    gone = removed(rendered, cleaned)
-    if not gone:
+    if not _differs(rendered, cleaned):
         return source, []
+    gone = removed(rendered, cleaned)
     safe = _as_html_block(cleaned)
     if removed(render_markdown(safe), clean_fragment(render_markdown(safe))):
         fence = "~" * max(3, *(len(m) + 1 for m in re.findall(r"~+", source)))
@@ -316,7 +326,7 @@ def clean_attachments(cell) -> list[str]:
 def _b64decode(data) -> str:
     text = "".join(data) if isinstance(data, list) else str(data)
     try:
-        return base64.b64decode(text).decode("utf-8", "replace")
+        return base64.b64decode("".join(text.split()), validate=True).decode("utf-8", "replace")
     except ValueError:
         return text  # already plain text (some writers store SVG unencoded)
 
