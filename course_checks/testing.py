@@ -16,9 +16,7 @@ hidden test finds everything in one place:
 from __future__ import annotations
 
 import contextlib
-import importlib
 import inspect
-import sys
 from typing import Any, Iterable, Iterator
 
 from rnn_course_student.checks import (  # noqa: F401  (re-exported for hidden tests)
@@ -30,6 +28,7 @@ from rnn_course_student.checks import (  # noqa: F401  (re-exported for hidden t
     recurrent_layers,
 )
 from rnn_course_student.notebook import quiet_notebook  # noqa: F401
+from rnn_course_student.probe import probed
 from rnn_course_student.references import (  # noqa: F401
     keras_rnn_states,
     numerical_gradient,
@@ -49,106 +48,10 @@ CLIPPING_FORBIDDEN = calls_forbidden_in("rnn3_clipping")
 CONFIGURATIONS_FORBIDDEN = calls_forbidden_in("rnn4_configurations")
 
 
-class ForbiddenCallError(AssertionError):
-    """An exercise called the library function it was asked to write (an AssertionError, so
-    nbgrader scores the test cell 0 like any other failed check)."""
-
-
-# --- the forbidden-call guard --------------------------------------------------------------------
-
-
-def _resolve(target: str) -> tuple[Any, str, Any] | None:
-    """`"keras.layers.SimpleRNN"` -> (owner module, attribute name, object); None if absent."""
-    parts = target.split(".")
-    for split in range(len(parts) - 1, 0, -1):
-        try:
-            owner: Any = importlib.import_module(".".join(parts[:split]))
-        except ImportError:
-            continue
-        try:
-            for attribute in parts[split:-1]:
-                owner = getattr(owner, attribute)
-            return owner, parts[-1], getattr(owner, parts[-1])
-        except AttributeError:
-            return None
-    return None
-
-
-def _namespaces(roots: set[str], extra: Iterable[dict]) -> list[dict]:
-    """The dicts through which a forbidden object could be reached: every loaded module of the
-    target's packages, the notebook's own namespace and the functions under test's globals."""
-    spaces = [vars(m) for name, m in list(sys.modules.items())
-              if m is not None and name.split(".")[0] in roots]
-    main = sys.modules.get("__main__")
-    if main is not None:
-        spaces.append(vars(main))
-    spaces.extend(extra)
-    return spaces
-
-
-@contextlib.contextmanager
-def forbid(*targets: str, task: str, namespaces: Iterable[dict] = ()) -> Iterator[list[str]]:
-    """Inside the block, calling any of `targets` raises ForbiddenCallError naming `task`.
-
-    Classes are blocked at `__init__` (so subclasses and every alias are caught); functions are
-    replaced wherever a loaded module, the notebook or `namespaces` binds them. A call that the
-    student's code catches and hides is still reported when the block ends.
-
-    Args:
-        *targets: dotted names, e.g. `"tensorflow.GradientTape"`, `"rnn_tf.bptt.rnn_backward"`.
-        task: what the student was asked to write, for the message.
-        namespaces: further dicts to patch, e.g. `student_function.__globals__`.
-
-    Yields:
-        The list of forbidden names called so far.
-
-    Example:
-        with forbid(*BACKWARD_FORBIDDEN, task="rnn_backward"):
-            grads = rnn_backward(dh, x, h0, h, W_x, W_h)
-    """
-    attempts: list[str] = []
-
-    def make_raiser(label: str):
-        def raiser(*args, **kwargs):
-            attempts.append(label)
-            raise ForbiddenCallError(
-                f"{task}: you were asked to implement this yourself, not call {label}."
-            )
-        return raiser
-
-    undo: list[tuple[Any, str, Any, bool]] = []  # (owner, attribute, old value, was own attribute)
-    try:
-        resolved = [(t, _resolve(t)) for t in targets]
-        resolved = [(t, r) for t, r in resolved if r is not None]
-        roots = {t.split(".")[0] for t, _ in resolved}
-        roots |= {getattr(obj, "__module__", "").split(".")[0] for _, (_, _, obj) in resolved}
-        roots.discard("")
-        spaces = _namespaces(roots, namespaces)
-        for label, (_owner, _attribute, obj) in resolved:
-            raiser = make_raiser(label)
-            if inspect.isclass(obj):
-                undo.append((obj, "__init__", obj.__dict__.get("__init__"), "__init__" in obj.__dict__))
-                obj.__init__ = lambda self, *a, _r=raiser, **k: _r()
-                continue
-            for space in spaces:
-                for key, value in list(space.items()):
-                    if value is obj:
-                        undo.append((space, key, value, True))
-                        space[key] = raiser
-        yield attempts
-    finally:
-        for owner, attribute, old, was_own in reversed(undo):
-            if isinstance(owner, dict):
-                owner[attribute] = old
-            elif was_own:
-                setattr(owner, attribute, old)
-            else:
-                delattr(owner, attribute)
-    if attempts:
-        raise ForbiddenCallError(
-            f"{task}: you were asked to implement this yourself, not call {attempts[0]} "
-            "(the call was caught inside your code, but it was made)."
-        )
+# The forbidden-call guard is the kit's (rnn_course_student.forbidden): it must run in the
+# student's kernel, which holds only the kit. In the judge a `forbid` block patches nothing and
+# only records its targets, which every call to the student's code inside it carries along.
+from rnn_course_student.forbidden import ForbiddenCallError, forbid  # noqa: E402,F401
 
 
 # --- the float type a model is built in -------------------------------------------------------------
@@ -194,16 +97,37 @@ def assert_dtype(actual: Any, dtype: str, name: str, hint: str | None = None) ->
         raise AssertionError(message)
 
 
-def assert_builds_in(dtype: str, build, inputs: Any, shape: tuple, *, task: str, sizes: str,
-                     forbidden: Iterable[str] = (), probabilities: bool = False) -> Any:
-    """Builds a model with `build()` (forbidden calls blocked) and runs it on `inputs` while Keras
-    builds in `dtype`; fails with a plain message unless that works and the output has `shape`
-    and `dtype` (and, with `probabilities`, adds up to 1 over its last axis to that type's
-    precision). Returns the output.
+# The kit probe that builds a model in the student's kernel and reports its outputs (see
+# rnn_course_student.probes_keras); here, outside a judge, it runs in this process.
+MODEL_REPORT = "rnn_course_student.probes_keras:model_report"
+
+
+def model_report(builder, args: tuple, inputs: list, *, kwargs: dict | None = None,
+                 dtype: str | None = None) -> dict:
+    """What `builder(*args, **kwargs)` built, run on each of `inputs` (plain data, see
+    `rnn_course_student.probes_keras.model_report`): in the student's kernel when `builder` is a
+    judge's proxy, here otherwise.
+
+    Example:
+        report = model_report(build_many_to_one, (6, 4), [np.zeros((1, 7, 6), "float32")],
+                              kwargs={"units": 3})
+        assert_shape(report["outputs"][0], (1, 4), name="output")
+    """
+    return probed(builder, MODEL_REPORT)(tuple(args), dict(kwargs or {}), list(inputs), dtype)
+
+
+def assert_builds_in(dtype: str, builder, args: tuple, inputs: Any, shape: tuple, *, task: str,
+                     sizes: str, kwargs: dict | None = None, forbidden: Iterable[str] = (),
+                     probabilities: bool = False) -> Any:
+    """Builds a model with `builder(*args, **kwargs)` (forbidden calls blocked) and runs it on
+    `inputs` while Keras builds in `dtype`; fails with a plain message unless that works and the
+    output has `shape` and `dtype` (and, with `probabilities`, adds up to 1 over its last axis to
+    that type's precision). Returns the output.
 
     Args:
         dtype: the float type, e.g. `"float64"`; `inputs` should be of it.
-        build: a function of no arguments that calls the student's builder.
+        builder: the student's builder (a judge's proxy, or the function itself).
+        args, kwargs: what it is called with.
         inputs: what the model is called on.
         shape: the output's expected shape.
         task: the builder's name, for the messages.
@@ -212,23 +136,21 @@ def assert_builds_in(dtype: str, build, inputs: Any, shape: tuple, *, task: str,
         probabilities: whether the output is a softmax over its last axis.
 
     Example:
-        assert_builds_in("float64", lambda: build_many_to_one(2, 3, units=5),
-                         np.zeros((1, 1, 2)), (1, 3), task="build_many_to_one",
+        assert_builds_in("float64", build_many_to_one, (2, 3), np.zeros((1, 1, 2)), (1, 3),
+                         kwargs={"units": 5}, task="build_many_to_one",
                          sizes="B=1, T=1, D=2, H=5", forbidden=CONFIGURATIONS_FORBIDDEN)
     """
-    with default_float(dtype):
-        try:
-            with forbid(*forbidden, task=task):
-                model = build()
-            output = model(inputs)
-        except AssertionError:
-            raise
-        except Exception as error:  # the student's model, whatever it raises, fails this check plainly
-            detail = f"{type(error).__name__}: {error}"
-            raise AssertionError(
-                f"{task}: building or running the model in {dtype} ({sizes}) failed with {detail[:300]}. "
-                f"Usual cause: a value or layer fixed to another float type, where {dtype} "
-                "must flow through.") from None
+    try:
+        with forbid(*forbidden, task=task):
+            output = model_report(builder, args, [inputs], kwargs=kwargs, dtype=dtype)["outputs"][0]
+    except AssertionError:
+        raise
+    except Exception as error:  # the student's model, whatever it raises, fails this check plainly
+        detail = f"{type(error).__name__}: {error}"
+        raise AssertionError(
+            f"{task}: building or running the model in {dtype} ({sizes}) failed with {detail[:300]}. "
+            f"Usual cause: a value or layer fixed to another float type, where {dtype} "
+            "must flow through.") from None
     name = f"{task}'s output in {dtype} for {sizes}"
     assert_shape(output, shape, name=name)
     assert_dtype(output, dtype, name=name,

@@ -204,7 +204,7 @@ def _tagger(input_dim, num_classes, units, readout_dtype=None, raises=False):
 
 
 def _check_tagger(build, **kwargs):
-    return testing.assert_builds_in("float64", build, np.ones((1, 1, 2)), (1, 1, 3), task="build_tagger",
+    return testing.assert_builds_in("float64", build, (), np.ones((1, 1, 2)), (1, 1, 3), task="build_tagger",
                                     sizes="B=1, T=1, D=2, C=3, H=4", probabilities=True, **kwargs)
 
 

@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 
 from course_checks.draws import current_key
 from rnn_course_student.checks import numpy_at_import as np, substituted
+from rnn_course_student.probe import probed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,6 +65,11 @@ class Exercise:
         observe: turns (arguments, result) into the tuple of outputs to compare; by default the
             result itself (a train step also shows the weights it left behind).
         strict_dtype: outputs that must have the reference's dtype (float32 in, float32 out).
+        probe: for answers that are Keras objects or work on them (a builder, a training step),
+            the kit probe (`"rnn_course_student.probes_keras:model_report"`) every function of
+            the exercise is called through, `probe(function, *case arguments)`: in the
+            student's kernel for the student's answer (the judge's proxy), here for the
+            reference and the mutants. Case arguments and results are then plain data.
     """
 
     name: str
@@ -77,6 +83,7 @@ class Exercise:
     uses: tuple["Exercise", ...] = ()
     observe: Callable[[tuple, Any], tuple] | None = None
     strict_dtype: tuple[str, ...] = ()
+    probe: str | None = None
 
     def mistake(self, key: str) -> Mistake:
         """The catalogued mistake with this key."""
@@ -98,6 +105,8 @@ class _Run:
 def _run(exercise: Exercise, function: Callable, case: Case, guard=None) -> _Run:
     """Runs `function` on a fresh copy of the case's arguments; `guard` marks a student's run."""
     args = case.make()
+    if exercise.probe is not None:
+        function = probed(function, exercise.probe)
     try:
         with (guard() if guard else contextlib.nullcontext()):
             result = function(*args)
@@ -222,8 +231,10 @@ def diagnose(exercise: Exercise, student: Callable, *, cases: Sequence[Case] | N
 
     graded = [exercise.outputs.index(n) for n in (exercise.graded or exercise.outputs)]
     strict = [exercise.outputs.index(n) for n in exercise.strict_dtype]
-    right = [reference_run(None, case) for case in cases]
+    # The student's runs first: an unanswered exercise or a forbidden call stops here, before
+    # the references are computed (in assignments 3 and 4 they build and train models).
     mine = [_run(exercise, student, case, guard or contextlib.nullcontext) for case in cases]
+    right = [reference_run(None, case) for case in cases]
 
     first_wrong = None
     for case, want, got in zip(cases, right, mine):

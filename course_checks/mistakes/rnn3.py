@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_checks.draws import case_rng
 from course_checks.mistakes.diagnosis import Case, Exercise, Mistake
 
 
@@ -53,7 +54,7 @@ def clip_by_global_norm(grads, max_norm, *, norm_rule=None, factor_rule=None, pe
 
 
 def _clip_cases():
-    r = np.random.default_rng(71)
+    r = case_rng(71)  # the values differ per student and term (the course secret), not the shapes
     problems = []
     for dtype in ("float64", "float32"):
         problems.append((f"three {dtype} gradients far above the threshold",
@@ -171,10 +172,25 @@ def train_step(model, optimizer, x, y, max_norm=None, *, clip=clip_by_global_nor
     return float(loss), float(norm)
 
 
-def _observe_train_step(args, result):
-    model = args[0]
-    loss, norm = result  # a result that is not a pair raises here, and is reported as such
-    weights = np.concatenate([np.ravel(w) for w in model.get_weights()])
+# The kit probe that runs a training step in the student's kernel (or here, for the right step and
+# the mutants) on a small model holding the weights the case sends.
+TRAIN_STEP_OUTCOME = "rnn_course_student.probes_keras:train_step_outcome"
+
+
+def train_problem(max_norm, seed=0):
+    """(weights, x, y, [max_norm], learning rate): plain arguments of `TRAIN_STEP_OUTCOME` for a
+    tiny RNN (D = 2, H = 3, T = 6) whose first gradient is far above 1; values from the secret."""
+    r = case_rng(seed)
+    weights = [r.normal(size=(2, 3)) * 0.7, r.normal(size=(3, 3)) * 1.5, np.zeros(3),
+               r.normal(size=(3, 1)) * 0.8, np.zeros(1)]
+    x, y = r.normal(size=(8, 6, 2)), r.normal(size=(8, 1)) * 5
+    return [w.astype("float32") for w in weights], x.astype("float32"), y.astype("float32"), \
+        [max_norm], 0.05
+
+
+def _observe_train_step(args, outcome):
+    loss, norm = outcome["results"][0]  # a result that is not a pair raises here, and is reported as such
+    weights = np.concatenate([np.ravel(w) for w in outcome["weights"]])
     return float(loss), float(norm), weights
 
 
@@ -192,8 +208,9 @@ TRAIN_STEP = Exercise(
     outputs=("loss", "grad_norm", "weights after the step"),
     reference=train_step,
     observe=_observe_train_step,
-    cases=lambda: [Case(f"max_norm={c}", lambda c=c: make_train_case(c), rtol=1e-4, atol=1e-6)
-                   for c in (1.0, None)],
+    probe=TRAIN_STEP_OUTCOME,
+    cases=lambda: [Case(f"max_norm={c}", lambda c=c, seed=seed: train_problem(c, seed), rtol=1e-4,
+                        atol=1e-6) for seed, c in enumerate((1.0, None))],
     uses=(CLIP_BY_GLOBAL_NORM,),
     section="section 3, A training step with clipping",
     pointer="Follow the five steps listed in section 3 in order, and check what each returned "

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_checks.draws import case_rng
 from course_checks.mistakes.diagnosis import Case, Exercise, Mistake
 
 # Read-outs by what their activation does to the probabilities the checks want.
@@ -25,95 +26,89 @@ def _layers():
     return keras, keras.layers.SimpleRNN
 
 
-def _readout(model) -> float:
+# The kit probe that builds a model with the given builder in the student's kernel (or here, for
+# the right builder and the mutants) and reports its outputs on the inputs the check sends.
+MODEL_REPORT = "rnn_course_student.probes_keras:model_report"
+
+
+def _readout(report) -> float:
     """The activation of the model's last layer that has one, as a code (5: another one)."""
-    for layer in reversed(model.layers):
-        activation = getattr(layer, "activation", None)
-        if activation is not None:
-            return _ACTIVATIONS.get(getattr(activation, "__name__", ""), 5.0)
-    return 5.0
+    return _ACTIVATIONS.get(report["readout"], 5.0)
 
 
-def _recurrent(model) -> tuple[float, float]:
+def _recurrent(report) -> tuple[float, float]:
     """(number of SimpleRNN layers, number of other recurrent layers), looking inside
     Bidirectional wrappers and nested models."""
-    import sys
-
-    import keras
-
-    from rnn_course_student.checks import recurrent_layers
-
-    # keras.layers.SimpleRNN, and the course library's drop-in replacement when it is loaded.
-    classes = [keras.layers.SimpleRNN]
-    library_layer = sys.modules.get("rnn_tf.layer")
-    if library_layer is not None and hasattr(library_layer, "SimpleRNN"):
-        classes.append(library_layer.SimpleRNN)
-    layers = recurrent_layers(model)
-    simple = sum(isinstance(layer, tuple(classes)) for layer in layers)
-    return float(simple), float(len(layers) - simple)
+    return float(report["simple_rnn"]), float(report["other_recurrent"])
 
 
-def _probe(model, x):
-    return np.asarray(model(x, training=False))
+# --- fingerprints: the inputs each exercise sends, and what the outputs say ------------------------
+# A case's arguments are (builder arguments, keyword arguments, inputs); the values of the inputs
+# come from the course secret (case_rng), their shapes are fixed.
 
 
-# --- fingerprints -------------------------------------------------------------------------------
-
-
-def _sequence_fingerprint(args, model, *, count_params):
-    """Shape for two lengths, read-out, whether step 0 sees the last input, whether step t sees
-    only steps up to t, recurrent layers and (when the exercise fixes it) the parameter count."""
-    input_dim = args[0]
-    r = np.random.default_rng(0)
-    x = r.normal(size=(3, 9, input_dim)).astype("float32")
-    out = _probe(model, x)
-    shape_short = _probe(model, x[:1, :1]).shape
+def _sequence_inputs(args, seed):
+    r = case_rng(seed)
+    x = r.normal(size=(3, 9, args[0])).astype("float32")
     changed_last = x.copy()
     changed_last[:, -1] += 1.0
     changed_late = x.copy()
     changed_late[:, 5:] += 1.0
-    out_last, out_late = _probe(model, changed_last), _probe(model, changed_late)
+    return [x, x[:1, :1], changed_last, changed_late]
+
+
+def _sequence_fingerprint(args, report, *, count_params):
+    """Shape for two lengths, read-out, whether step 0 sees the last input, whether step t sees
+    only steps up to t, recurrent layers and (when the exercise fixes it) the parameter count."""
+    out, short, out_last, out_late = (np.asarray(o) for o in report["outputs"])
     sees_future = float(out.ndim == 3 and not np.allclose(out[:, 0], out_last[:, 0], atol=1e-7))
     causal = float(out.ndim == 3 and np.allclose(out[:, :5], out_late[:, :5], atol=1e-6))
-    fingerprint = (np.array(out.shape), np.array(shape_short), _readout(model), sees_future, causal,
-                   *_recurrent(model))
-    return fingerprint + ((float(model.count_params()),) if count_params else ())
+    fingerprint = (np.array(out.shape), np.array(short.shape), _readout(report), sees_future,
+                   causal, *_recurrent(report))
+    return fingerprint + ((float(report["params"]),) if count_params else ())
 
 
-def _many_to_one_fingerprint(args, model):
-    return _sequence_fingerprint(args, model, count_params=True)
+def _many_to_one_fingerprint(args, report):
+    return _sequence_fingerprint(args, report, count_params=True)
 
 
-def _tagger_fingerprint(args, model):
-    return _sequence_fingerprint(args, model, count_params=False)
+def _tagger_fingerprint(args, report):
+    return _sequence_fingerprint(args, report, count_params=False)
 
 
-def _bidirectional_fingerprint(args, model):
-    return _sequence_fingerprint(args, model, count_params=True)
+def _bidirectional_fingerprint(args, report):
+    return _sequence_fingerprint(args, report, count_params=True)
 
 
-def _one_to_many_fingerprint(args, model):
-    input_dim = args[0]
-    r = np.random.default_rng(0)
-    vectors = r.normal(size=(2, input_dim)).astype("float32")
-    out = _probe(model, vectors)
+def _one_to_many_inputs(args, seed):
+    return [case_rng(seed).normal(size=(2, args[0])).astype("float32")]
+
+
+def _one_to_many_fingerprint(args, report):
+    out = np.asarray(report["outputs"][0])
     varies = float(out.ndim >= 2 and not np.allclose(out[0], out[1], atol=1e-6))
-    return (np.array(out.shape), _readout(model), varies, *_recurrent(model))
+    return (np.array(out.shape), _readout(report), varies, *_recurrent(report))
 
 
-def _encoder_decoder_fingerprint(args, model):
+def _encoder_decoder_inputs(args, seed):
     input_dim, decoder_vocab = args[0], args[1]
-    r = np.random.default_rng(0)
+    r = case_rng(seed)
     source_a, source_b = (r.normal(size=(2, 4, input_dim)).astype("float32") for _ in range(2))
     previous = r.normal(size=(2, 3, decoder_vocab)).astype("float32")
     other_previous = previous.copy()
     other_previous[:, 0] += 1.0
-    out = _probe(model, [source_a, previous])
-    shape_long = _probe(model, [source_a[:, :1], np.zeros((2, 6, decoder_vocab), "float32")]).shape
-    uses_source = float(not np.allclose(out[:, 0], _probe(model, [source_b, previous])[:, 0], atol=1e-7))
-    uses_previous = float(not np.allclose(out, _probe(model, [source_a, other_previous]), atol=1e-7))
-    return (np.array(out.shape), np.array(shape_long), _readout(model), uses_source, uses_previous,
-            *_recurrent(model))
+    long_decoder = [source_a[:, :1], np.zeros((2, 6, decoder_vocab), "float32")]
+    return [[source_a, previous], long_decoder, [source_b, previous], [source_a, other_previous]]
+
+
+def _encoder_decoder_fingerprint(args, report):
+    out, long, other_source, other_previous = (np.asarray(o) for o in report["outputs"])
+    uses_source = float(out.shape == other_source.shape
+                        and not np.allclose(out[:, 0], other_source[:, 0], atol=1e-7))
+    uses_previous = float(out.shape == other_previous.shape
+                          and not np.allclose(out, other_previous, atol=1e-7))
+    return (np.array(out.shape), np.array(long.shape), _readout(report), uses_source,
+            uses_previous, *_recurrent(report))
 
 
 _FINGERPRINT = ("output shape", "output shape for one short sequence", "read-out",
@@ -178,22 +173,26 @@ def encoder_decoder(input_dim, decoder_vocab, num_classes, units=32, *, pass_con
 
 
 def _builder(build, **knobs):
-    def mutant(*args):
-        return build(*args, **knobs)
+    def mutant(*args, **kwargs):
+        return build(*args, **kwargs, **knobs)
     return mutant
 
 
-def _cases(*argument_sets):
-    return lambda: [Case(", ".join(f"{a}" for a in args), lambda args=args: args, rtol=0, atol=0)
-                    for args in argument_sets]
+def _cases(inputs, *argument_sets):
+    """One case per set of builder arguments: (arguments, no keywords, `inputs(arguments, seed)`)."""
+    return lambda: [Case(", ".join(f"{a}" for a in args),
+                         lambda args=args, seed=seed: (args, {}, inputs(args, seed)),
+                         rtol=0, atol=0)
+                    for seed, args in enumerate(argument_sets)]
 
 
 BUILD_MANY_TO_ONE = Exercise(
     name="build_many_to_one",
     outputs=_FINGERPRINT + ("parameter count",),
     reference=many_to_one,
+    probe=MODEL_REPORT,
     observe=_many_to_one_fingerprint,
-    cases=_cases((8, 2, 16), (3, 4, 5)),
+    cases=_cases(_sequence_inputs, (8, 2, 16), (3, 4, 5)),
     section="section 2, Many-to-one",
     pointer="Compare your model with the description of Exercise 2, layer by layer",
     mistakes=(
@@ -215,8 +214,9 @@ BUILD_ONE_TO_MANY = Exercise(
     outputs=("output shape", "read-out", "whether different vectors give different sequences",
              "SimpleRNN layers", "other recurrent layers"),
     reference=one_to_many,
+    probe=MODEL_REPORT,
     observe=_one_to_many_fingerprint,
-    cases=_cases((3, 15, 1, 16), (2, 4, 2, 5)),
+    cases=_cases(_one_to_many_inputs, (3, 15, 1, 16), (2, 4, 2, 5)),
     section="section 3, One-to-many",
     pointer="Compare your model with the description of Exercise 3: what the RNN reads at each "
             "step, and what reads out from every state",
@@ -238,8 +238,9 @@ BUILD_MANY_TO_MANY = Exercise(
     name="build_many_to_many",
     outputs=_FINGERPRINT,
     reference=many_to_many,
+    probe=MODEL_REPORT,
     observe=_tagger_fingerprint,
-    cases=_cases((4, 4, 16), (2, 3, 5)),
+    cases=_cases(_sequence_inputs, (4, 4, 16), (2, 3, 5)),
     section="section 4, Many-to-many (synced)",
     pointer="Compare your model with the description of Exercise 4: one output per step, seeing "
             "only the steps so far",
@@ -261,8 +262,9 @@ BUILD_BIDIRECTIONAL_TAGGER = Exercise(
     name="build_bidirectional_tagger",
     outputs=_FINGERPRINT + ("parameter count",),
     reference=bidirectional_tagger,
+    probe=MODEL_REPORT,
     observe=_bidirectional_fingerprint,
-    cases=_cases((4, 4, 16), (2, 3, 5)),
+    cases=_cases(_sequence_inputs, (4, 4, 16), (2, 3, 5)),
     section="section 5, Bidirectional",
     pointer="Compare your model with the description of Exercise 5 and section 5's picture of the "
             "two directions",
@@ -287,8 +289,9 @@ BUILD_ENCODER_DECODER = Exercise(
              "whether the output depends on the previous tokens", "SimpleRNN layers",
              "other recurrent layers"),
     reference=encoder_decoder,
+    probe=MODEL_REPORT,
     observe=_encoder_decoder_fingerprint,
-    cases=_cases((11, 12, 11, 32), (3, 4, 3, 5)),
+    cases=_cases(_encoder_decoder_inputs, (11, 12, 11, 32), (3, 4, 3, 5)),
     section="section 6, Encoder-decoder",
     pointer="Compare your model with the description of Exercise 6: what the decoder starts from, "
             "what it reads, and what it writes at each step",
