@@ -7,6 +7,7 @@ check the rules one by one and run in a second.
 import base64
 import io
 import xml.dom.minidom
+from pathlib import Path
 
 import matplotlib
 import nbformat
@@ -185,3 +186,20 @@ def test_an_ordinary_notebook_comes_out_unchanged():
     nb, _ = CleanUntrustedHTML().preprocess(nb, {"findings": findings})
     assert findings.html_removed == {}
     assert nbformat.writes(nb) == before
+
+
+SOLUTIONS = sorted((Path(__file__).parent.parent / "solutions").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=[p.stem for p in SOLUTIONS])
+def test_the_course_s_own_executed_notebooks_come_out_unchanged(path):
+    """Every markdown cell (the release's too, read-only or not) and every output of the
+    executed solutions: plots, equations, tables and text are what ordinary notebooks show."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            assert clean_markdown(cell.source) == (cell.source, []), cell.source[:200]
+    before = nbformat.writes(nb)
+    findings = Findings()
+    nb, _ = CleanUntrustedHTML().preprocess(nb, {"findings": findings})
+    assert findings.html_removed == {} and nbformat.writes(nb) == before
