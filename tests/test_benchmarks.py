@@ -121,3 +121,15 @@ def test_bench_layers_memory_child_reports_a_peak_per_shape():
     peaks = json.loads(child.stdout.strip().splitlines()[-1])
     assert set(peaks) == {"(2, 5, 3, 4)", "(4, 6, 3, 5)"}
     assert all(peak >= 0 for peak in peaks.values())
+
+
+def test_bench_grading_stops_rather_than_time_an_unsandboxed_run_by_default(tmp_path):
+    # No bwrap on PATH: the default --sandbox bwrap must refuse, not fall back silently.
+    record = tmp_path / "bench_grading.json"
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent))
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_grading.py"), "--tiny",
+                           "--quick", "--out", str(tmp_path / "work"), "--json", str(record)],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0
+    assert "--sandbox bwrap" in proc.stderr and "bubblewrap" in proc.stderr, proc.stderr[-2000:]
+    assert not record.exists()
