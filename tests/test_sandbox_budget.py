@@ -19,7 +19,7 @@ from autograder.cli import main
 from autograder.course import Course
 from autograder.grade import autograde
 from autograder.limits import Limits
-from autograder.sandbox import bwrap
+from autograder.sandbox import bwrap, isolation
 
 FIXTURE_COURSE = Path(__file__).parent / "fixtures" / "tiny_course"
 LIMIT_ARGS = ["--timeout", "20", "--setup-timeout", "60", "--memory-mb", "500"]
@@ -99,3 +99,15 @@ def test_asking_for_bwrap_where_it_cannot_run_is_a_clear_error(course, tmp_path,
     err = capsys.readouterr().err
     assert "--sandbox bwrap: bubblewrap (bwrap) is not installed" in err
     assert "apt-get install bubblewrap" in err
+
+
+def test_the_start_line_names_a_protection_the_tests_switched_off(monkeypatch):
+    # The negative controls' switch (test_sandbox_attacks): never silent where it is set.
+    monkeypatch.setenv(isolation.LAYERS_OFF, "audit-hook,guard")
+    assert isolation.choose("none").summary().endswith(
+        "; TESTING ONLY, switched off: audit-hook, guard")
+    monkeypatch.setenv(isolation.LAYERS_OFF, "sandbox")
+    with pytest.raises(ValueError, match="unknown sandbox"):
+        isolation.choose("none").summary()
+    monkeypatch.delenv(isolation.LAYERS_OFF)
+    assert "TESTING" not in isolation.choose("none").summary()

@@ -307,7 +307,8 @@ def _without_cgroups(iso: isolation.Isolation) -> isolation.Isolation:
 def test_a_fork_bomb_is_bounded(sandbox, tmp_path, record_property, cgroup):
     iso = sandbox if cgroup else _without_cgroups(sandbox)
     bound = iso.process_bound()
-    record_property("mechanism", f"processes: {bound}")
+    record_property("mechanism", f"fork bomb alone, {'as configured' if cgroup else 'no cgroup'}: "
+                                 f"processes: {bound}")
     if bound.startswith("none"):
         if cgroup:  # the configuration the grader runs with cannot bound a fork bomb
             pytest.skip(f"no process limit can be set here: {bound} (run the tests as a user "
@@ -339,7 +340,8 @@ def test_a_memory_balloon_is_stopped_by_the_mechanism_in_force(sandbox, tmp_path
                                                                record_property, cgroup):
     iso = sandbox if cgroup else _without_cgroups(sandbox)
     bound = iso.memory_bound()
-    record_property("mechanism", f"memory: {bound}")
+    record_property("mechanism", f"balloon alone, {'as configured' if cgroup else 'no cgroup'}: "
+                                 f"memory: {bound}")
     out = run_inside(iso, tmp_path, BALLOON, limits=isolation.KernelLimits(memory_mb=256))
     if bound.startswith("cgroup"):
         # Killed by its cgroup's OOM killer, which counted the kill.
