@@ -15,7 +15,16 @@ import dataclasses
 from typing import Any, Callable, Sequence
 
 from course_checks.draws import current_key
-from rnn_course_student.checks import numpy_at_import as np, substituted
+import types
+
+import numpy
+
+from rnn_course_student.checks import numpy_at_import, substituted
+
+# NumPy's functions as they were at import: a submission run in this process (tests, the
+# solutions build) that replaces one cannot change the comparison.
+np = types.SimpleNamespace(**vars(numpy_at_import), **{name: getattr(numpy, name) for name in (
+    "all", "argwhere", "flatnonzero", "floating", "insert", "moveaxis", "ones", "take")})
 from rnn_course_student.probe import probed
 
 
@@ -29,11 +38,16 @@ class Mistake:
             "<exercise>: your <output> is what you get when ...", e.g. "the tanh derivative is
             left out".
         mutant: the reference with that mistake, same signature.
+        undetermined: whether NaN in the mutant's outputs means "anything": a mistake that fixes
+            only part of the output (a loop over a fixed number of steps leaves the rest of `h`
+            to whatever the student filled it with) is matched on the determined part only,
+            and an output shorter along an axis matches when what it lacks is undetermined.
     """
 
     key: str
     message: str
     mutant: Callable
+    undetermined: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +79,12 @@ class Exercise:
         observe: turns (arguments, result) into the tuple of outputs to compare; by default the
             result itself (a train step also shows the weights it left behind).
         strict_dtype: outputs that must have the reference's dtype (float32 in, float32 out).
+        axes: for each output, the names of its axes (`{"h": ("example", "step", "unit")}`), so
+            that a difference is reported where it first appears in the exercise's terms: the
+            first time step (an axis named "step"), else the first position.
+        backward_in_time: the exercise computes its steps from the last to the first (BPTT):
+            the first wrong step is then the latest one.
+        entries: names of the entries of list outputs (`{"weights after the step": (...)}`).
         probe: for answers that are Keras objects or work on them (a builder, a training step),
             the kit probe (`"rnn_course_student.probes_keras:model_report"`) every function of
             the exercise is called through, `probe(function, *case arguments)`: in the
@@ -84,6 +104,9 @@ class Exercise:
     observe: Callable[[tuple, Any], tuple] | None = None
     strict_dtype: tuple[str, ...] = ()
     probe: str | None = None
+    axes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    backward_in_time: bool = False
+    entries: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def mistake(self, key: str) -> Mistake:
         """The catalogued mistake with this key."""
@@ -161,13 +184,59 @@ def _array(value: Any):
         return value
 
 
-def _difference(got: Any, want: Any, case: Case, strict_dtype: bool) -> str | None:
-    """None when `got` equals `want` within the case's tolerance; otherwise what differs."""
+def _index(position: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(i) for i in position) + "]"
+
+
+def _locate(bad, got64, want64, name: str, axes: Sequence[str], backward: bool) -> str:
+    """Where `bad` first appears, in the exercise's terms: with a time axis ("step"), the first
+    time step that is wrong (the latest one for a backward pass) and what is right before it;
+    otherwise the first wrong position. Always with the expected and the student's value."""
+    if "step" in axes and bad.ndim == len(axes):
+        axis = list(axes).index("step")
+        steps = np.flatnonzero(np.moveaxis(bad, axis, 0).reshape(bad.shape[axis], -1).any(axis=1))
+        T = bad.shape[axis]
+        t = int(steps[-1] if backward else steps[0])
+        inside = np.argwhere(np.take(bad, t, axis=axis))[0]
+        position = tuple(int(i) for i in np.insert(inside, axis, t))
+        values = f"{name}{_index(position)}: expected {want64[position]:.6g}, got {got64[position]:.6g}"
+        if backward:
+            right = (f"right for the last {T - 1 - t} step(s), " if t < T - 1
+                     else "already wrong at the last step, ")
+            return f"{right}walking back from t = {T - 1}, first wrong at time step t = {t} ({values})"
+        right = f"right for time steps t = 0 to {t - 1}, " if t > 0 else "already wrong at the first step, "
+        return f"{right}first wrong at time step t = {t} of {T} ({values})"
+    position = tuple(int(i) for i in np.argwhere(bad)[0])
+    if not position:
+        return f"expected {want64[()]:.6g}, got {got64[()]:.6g}"
+    return f"first wrong at {name}{_index(position)}: expected {want64[position]:.6g}, got {got64[position]:.6g}"
+
+
+def _crop_undetermined(g, w):
+    """For a mistake that leaves part of the output undetermined (NaN): `w` cut to `g`'s shape
+    where what is cut off is all undetermined; None when `g` is larger, or lacks a determined part."""
+    if g.ndim != w.ndim or any(a > b for a, b in zip(g.shape, w.shape)):
+        return None
+    w64 = w.astype(np.float64)
+    kept = tuple(slice(0, n) for n in g.shape)
+    outside = np.ones(w.shape, bool)
+    outside[kept] = False
+    if not np.all(np.isnan(w64[outside])):
+        return None
+    return w[kept]
+
+
+def _difference(got: Any, want: Any, case: Case, strict_dtype: bool, *, name: str = "",
+                axes: Sequence[str] = (), backward: bool = False, entries: Sequence[str] = (),
+                undetermined: bool = False) -> str | None:
+    """None when `got` equals `want` within the case's tolerance; otherwise where it first
+    differs, in the exercise's terms. With `undetermined`, NaN entries of `want` match anything."""
     got_items, want_items = _as_arrays(got), _as_arrays(want)
     if len(got_items) != len(want_items):
         return f"has {len(got_items)} entries, expected {len(want_items)}"
     for i, (g, w) in enumerate(zip(got_items, want_items)):
-        where = f"entry {i}: " if len(want_items) > 1 else ""
+        label = entries[i] if i < len(entries) else (f"{name}[{i}]" if len(want_items) > 1 else name)
+        where = f"{label}: " if len(want_items) > 1 else ""
         if w is None or g is None:
             if (w is None) != (g is None):
                 return f"{where}expected {'None' if w is None else 'an array'}, got " \
@@ -175,31 +244,35 @@ def _difference(got: Any, want: Any, case: Case, strict_dtype: bool) -> str | No
             continue
         if not isinstance(g, np.ndarray) or not np.issubdtype(g.dtype, np.number):
             return f"{where}expected numbers, got {type(g).__name__}"
+        if undetermined and g.shape != w.shape and np.issubdtype(w.dtype, np.floating):
+            cropped = _crop_undetermined(g, w)
+            w = cropped if cropped is not None else w
         if g.shape != w.shape:
             return f"{where}has shape {g.shape}, expected {w.shape}"
         if strict_dtype and g.dtype != w.dtype:
             return f"{where}has dtype {g.dtype}, expected {w.dtype} (the input's dtype)"
         g64, w64 = g.astype(np.float64), w.astype(np.float64)
-        both_nan = np.isnan(g64) & np.isnan(w64)
-        error = np.where(both_nan, 0.0, np.abs(g64 - w64))
-        bad = ~(error <= case.atol + case.rtol * np.abs(w64))
+        same_nan = np.isnan(w64) if undetermined else (np.isnan(g64) & np.isnan(w64))
+        error = np.where(same_nan, 0.0, np.abs(g64 - w64))
+        bad = ~(error <= case.atol + case.rtol * np.abs(np.where(same_nan, 0.0, w64)))
         if np.any(bad):
-            worst = np.unravel_index(np.argmax(np.where(bad, np.nan_to_num(error, nan=np.inf), -1)), bad.shape)
-            worst = tuple(int(k) for k in worst)
-            return (f"{where}{int(bad.sum())} of {bad.size} values differ; at index {worst} "
-                    f"expected {w64[worst]:.6g}, got {g64[worst]:.6g}")
+            return where + _locate(bad, g64, w64, label, axes, backward)
     return None
 
 
 def _same(student: _Run, other: _Run, case: Case, positions: Sequence[int],
-          strict_dtype: Sequence[int]) -> bool:
+          strict_dtype: Sequence[int], undetermined: bool = False) -> bool:
     """Whether two runs agree on the outputs at `positions`, or both raised (NumPy and Keras
-    word the same shape mistake as different exceptions)."""
+    word the same shape mistake as different exceptions). With `undetermined`, a case on which
+    `other` (a mutant) raised says nothing: whatever the student did there matches."""
+    if undetermined and other.error is not None:
+        return True
     if student.error is not None or other.error is not None:
         return student.error is not None and other.error is not None
     if student.shape_problem or other.shape_problem:
         return False
-    return all(_difference(student.outputs[p], other.outputs[p], case, p in strict_dtype) is None
+    return all(_difference(student.outputs[p], other.outputs[p], case, p in strict_dtype,
+                           undetermined=undetermined) is None
                for p in positions)
 
 
@@ -247,7 +320,7 @@ def diagnose(exercise: Exercise, student: Callable, *, cases: Sequence[Case] | N
     runs = {m.key: [reference_run(m, case) for case in cases] for m in exercise.mistakes}
 
     def explains(mistake: Mistake, positions: Sequence[int]) -> bool:
-        return all(_same(got, theirs, case, positions, strict)
+        return all(_same(got, theirs, case, positions, strict, mistake.undetermined)
                    for case, got, theirs in zip(cases, mine, runs[mistake.key]))
 
     for mistake in exercise.mistakes:  # one mistake explains everything
@@ -259,9 +332,13 @@ def diagnose(exercise: Exercise, student: Callable, *, cases: Sequence[Case] | N
                 f"{case.label}. {exercise.pointer} ({exercise.section}).")
     if got.shape_problem:
         return f"{exercise.name}: {got.shape_problem}."
+    axes, entries = dict(exercise.axes), dict(exercise.entries)
     for position in graded:  # several mistakes: name the one behind the first wrong output
+        output = exercise.outputs[position]
         difference = _difference(got.outputs[position], want.outputs[position], case,
-                                 position in strict)
+                                 position in strict, name=output, axes=axes.get(output, ()),
+                                 backward=exercise.backward_in_time,
+                                 entries=entries.get(output, ()))
         if difference is None:
             continue
         for mistake in exercise.mistakes:

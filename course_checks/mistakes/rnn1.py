@@ -32,8 +32,14 @@ def _tolerance(dtype):
 # --- rnn_step_forward -------------------------------------------------------------------------
 
 
-def step_forward(x_t, h_prev, W_x, W_h, b):
+def _step(x_t, h_prev, W_x, W_h, b):
     return np.tanh(x_t @ W_x + h_prev @ W_h + b)  # (B, H)
+
+
+def step_forward(x_t, h_prev, W_x, W_h, b):
+    """The right step. The mutants call `_step` and `_loop` instead of the right functions
+    themselves, which a check forbids while the function it judges runs."""
+    return _step(x_t, h_prev, W_x, W_h, b)
 
 
 def _step_cases():
@@ -48,6 +54,33 @@ def _step_cases():
     return cases
 
 
+STEP_MISTAKES = (
+    ("sigmoid", "your h_t is what the sigmoid gives; the step squashes with tanh",
+     lambda x_t, h_prev, W_x, W_h, b: _sigmoid(x_t @ W_x + h_prev @ W_h + b)),
+    ("relu", "your h_t is what a ReLU gives; the step squashes with tanh",
+     lambda x_t, h_prev, W_x, W_h, b: np.maximum(0, x_t @ W_x + h_prev @ W_h + b)),
+    ("no_activation", "your h_t is the weighted sum before the squashing: tanh is missing",
+     lambda x_t, h_prev, W_x, W_h, b: x_t @ W_x + h_prev @ W_h + b),
+    ("tanh_twice", "your h_t has tanh applied twice",
+     lambda x_t, h_prev, W_x, W_h, b: np.tanh(np.tanh(x_t @ W_x + h_prev @ W_h + b))),
+    ("recurrent_transposed", "your h_t uses the recurrent weights transposed, as in the lecture's "
+     "column layout; in the row layout each state row multiplies W_h from the left (section 6 "
+     "explains the difference)",
+     lambda x_t, h_prev, W_x, W_h, b: np.tanh(x_t @ W_x + h_prev @ W_h.T + b)),
+    ("input_transposed", "your h_t uses the input weights transposed; in the row layout each input "
+     "row multiplies W_x from the left",
+     lambda x_t, h_prev, W_x, W_h, b: np.tanh(x_t @ W_x.T + h_prev @ W_h + b)),
+    ("no_bias", "your h_t leaves out the bias",
+     lambda x_t, h_prev, W_x, W_h, b: np.tanh(x_t @ W_x + h_prev @ W_h)),
+    ("bias_after_tanh", "your h_t adds the bias after the squashing instead of before",
+     lambda x_t, h_prev, W_x, W_h, b: np.tanh(x_t @ W_x + h_prev @ W_h) + b),
+    ("no_recurrence", "your h_t ignores the previous state h_prev",
+     lambda x_t, h_prev, W_x, W_h, b: np.tanh(x_t @ W_x + b)),
+    ("no_input", "your h_t ignores the input x_t",
+     lambda x_t, h_prev, W_x, W_h, b: np.tanh(h_prev @ W_h + b)),
+)
+
+
 RNN_STEP_FORWARD = Exercise(
     name="rnn_step_forward",
     outputs=("h_t",),
@@ -55,43 +88,25 @@ RNN_STEP_FORWARD = Exercise(
     cases=_step_cases,
     section="section 2, One step",
     pointer="Compare your step with the recurrence and the shapes table of section 1",
-    mistakes=(
-        Mistake("sigmoid", "your h_t is what the sigmoid gives; the step squashes with tanh",
-                lambda x_t, h_prev, W_x, W_h, b: _sigmoid(x_t @ W_x + h_prev @ W_h + b)),
-        Mistake("relu", "your h_t is what a ReLU gives; the step squashes with tanh",
-                lambda x_t, h_prev, W_x, W_h, b: np.maximum(0, x_t @ W_x + h_prev @ W_h + b)),
-        Mistake("no_activation", "your h_t is the weighted sum before the squashing: tanh is "
-                "missing", lambda x_t, h_prev, W_x, W_h, b: x_t @ W_x + h_prev @ W_h + b),
-        Mistake("tanh_twice", "your h_t has tanh applied twice",
-                lambda x_t, h_prev, W_x, W_h, b: np.tanh(np.tanh(x_t @ W_x + h_prev @ W_h + b))),
-        Mistake("recurrent_transposed", "your h_t uses the recurrent weights transposed, as in "
-                "the lecture's column layout; in the row layout each state row multiplies W_h "
-                "from the left (section 6 explains the difference)",
-                lambda x_t, h_prev, W_x, W_h, b: np.tanh(x_t @ W_x + h_prev @ W_h.T + b)),
-        Mistake("input_transposed", "your h_t uses the input weights transposed; in the row "
-                "layout each input row multiplies W_x from the left",
-                lambda x_t, h_prev, W_x, W_h, b: np.tanh(x_t @ W_x.T + h_prev @ W_h + b)),
-        Mistake("no_bias", "your h_t leaves out the bias",
-                lambda x_t, h_prev, W_x, W_h, b: np.tanh(x_t @ W_x + h_prev @ W_h)),
-        Mistake("bias_after_tanh", "your h_t adds the bias after the squashing instead of before",
-                lambda x_t, h_prev, W_x, W_h, b: np.tanh(x_t @ W_x + h_prev @ W_h) + b),
-        Mistake("no_recurrence", "your h_t ignores the previous state h_prev",
-                lambda x_t, h_prev, W_x, W_h, b: np.tanh(x_t @ W_x + b)),
-        Mistake("no_input", "your h_t ignores the input x_t",
-                lambda x_t, h_prev, W_x, W_h, b: np.tanh(h_prev @ W_h + b)),
-    ),
+    mistakes=tuple(Mistake(key, message, step) for key, message, step in STEP_MISTAKES),
 )
 
 
 # --- rnn_forward ---------------------------------------------------------------------------------
 
 
-def forward(x, h0, W_x, W_h, b, *, step=step_forward, steps=None, order=None, carry=True,
-            keep="after", read=None, dtype=None):
+def forward(x, h0, W_x, W_h, b):
+    """The right forward pass."""
+    return _loop(x, h0, W_x, W_h, b)
+
+
+def _loop(x, h0, W_x, W_h, b, *, step=_step, steps=None, order=None, carry=True,
+          keep="after", read=None, dtype=None, undetermined_after=None):
     """The forward loop, with the knobs its mistakes turn: `steps` loops over a fixed number of
     steps instead of the sequence's length, `order` changes
     the time order, `carry=False` starts every step from h0, `keep="before"` stores the state
-    before each step, `read` picks the input of step t, `dtype` the array h is stored in."""
+    before each step, `read` picks the input of step t, `dtype` the array h is stored in; the states from step
+    `undetermined_after` on are NaN: a loop that stops there leaves them to whatever h held."""
     B, T, _ = x.shape
     H = h0.shape[1]
     h = np.zeros((B, T, H), dtype=dtype or np.result_type(x, h0, W_x, W_h, b))  # (B, T, H)
@@ -101,6 +116,9 @@ def forward(x, h0, W_x, W_h, b, *, step=step_forward, steps=None, order=None, ca
         h_t = step(x_t, h_prev if carry else h0, W_x, W_h, b)  # (B, H)
         h[:, t] = h_t if keep == "after" else h_prev
         h_prev = h_t
+    if undetermined_after is not None:
+        h = h.astype(np.float64)
+        h[:, undetermined_after:] = np.nan
     return h, (x, h0, h, W_x, W_h)
 
 
@@ -119,8 +137,28 @@ def _forward_cases():
 
 
 def _last_state_only(x, h0, W_x, W_h, b):
-    h, cache = forward(x, h0, W_x, W_h, b)
+    h, cache = _loop(x, h0, W_x, W_h, b)
     return h[:, -1], cache
+
+
+def _fixed_length(x, h0, W_x, W_h, b):
+    """The first VISIBLE_T states; whatever fills the rest of h (zeros, copies of a state, the
+    garbage of np.empty) or a shorter h is the student's own, and a sequence shorter than
+    VISIBLE_T may fail in any way: both are undetermined."""
+    if x.shape[1] <= VISIBLE_T:
+        raise IndexError("a loop over VISIBLE_T steps runs past a shorter sequence")
+    return _loop(x, h0, W_x, W_h, b, steps=VISIBLE_T, undetermined_after=VISIBLE_T)
+
+
+def _inline_step_mistakes():
+    """rnn_step_forward's mistakes made inside the loop instead of in a called step: the right
+    loop around each mistaken step, so a loop that writes the step inline is named alike."""
+    return tuple(
+        Mistake(f"step_{key}", "the step inside your loop is wrong: " + message.replace(
+            "your h_t", "each state h_t it computes", 1),
+            lambda x, h0, W_x, W_h, b, step=step: _loop(x, h0, W_x, W_h, b, step=step))
+        for key, message, step in STEP_MISTAKES
+        if key != "recurrent_transposed")  # a loop mistake of its own, below
 
 
 RNN_FORWARD = Exercise(
@@ -136,34 +174,35 @@ RNN_FORWARD = Exercise(
     mistakes=(
         Mistake("state_not_carried", "your h is what you get when every step starts from h0: "
                 "each new state must be fed back in as the next step's previous state",
-                lambda x, h0, W_x, W_h, b: forward(x, h0, W_x, W_h, b, carry=False)),
+                lambda x, h0, W_x, W_h, b: _loop(x, h0, W_x, W_h, b, carry=False)),
         Mistake("time_reversed", "your h is what you get when the sequence is read from its last "
                 "step to its first; the recurrence runs forward in time",
-                lambda x, h0, W_x, W_h, b: forward(x, h0, W_x, W_h, b,
+                lambda x, h0, W_x, W_h, b: _loop(x, h0, W_x, W_h, b,
                                                    order=lambda T: list(range(T))[::-1])),
         Mistake("state_before_step", "your h is shifted by one step: it holds h_0 ... h_{T-1}, "
                 "the state before each step, instead of h_1 ... h_T",
-                lambda x, h0, W_x, W_h, b: forward(x, h0, W_x, W_h, b, keep="before")),
+                lambda x, h0, W_x, W_h, b: _loop(x, h0, W_x, W_h, b, keep="before")),
         Mistake("fixed_length", "your loop runs over a fixed number of steps (that of the visible "
                 "check) instead of the length of the sequence it is given",
-                lambda x, h0, W_x, W_h, b: forward(x, h0, W_x, W_h, b, steps=VISIBLE_T)),
+                _fixed_length, undetermined=True),
         Mistake("first_input_only", "your h is what you get when every step reads the first "
                 "input; step t reads the input of step t",
-                lambda x, h0, W_x, W_h, b: forward(x, h0, W_x, W_h, b, read=lambda t: 0)),
+                lambda x, h0, W_x, W_h, b: _loop(x, h0, W_x, W_h, b, read=lambda t: 0)),
         Mistake("recurrent_transposed", "your h uses the recurrent weights transposed; the row "
                 "layout needs them as given (section 6 explains the difference)",
-                lambda x, h0, W_x, W_h, b: forward(x, h0, W_x, W_h.T, b)),
+                lambda x, h0, W_x, W_h, b: _loop(x, h0, W_x, W_h.T, b)),
         Mistake("integer_states", "your h is all zeros where it should hold the states: it was "
                 "created with an integer dtype, which truncates every value between -1 and 1",
-                lambda x, h0, W_x, W_h, b: forward(x, h0, W_x, W_h, b, dtype=int)),
+                lambda x, h0, W_x, W_h, b: _loop(x, h0, W_x, W_h, b, dtype=int)),
         Mistake("last_state_only", "your h holds only the last state; it must hold the states "
                 "of every step, one (B, H) slice per step", _last_state_only),
         Mistake("step_arguments_swapped", "your h is what you get when the step is given the "
                 "previous state and the input in each other's place",
-                lambda x, h0, W_x, W_h, b: forward(
-                    x, h0, W_x, W_h, b, step=lambda x_t, h_prev, W_x, W_h, b: step_forward(
+                lambda x, h0, W_x, W_h, b: _loop(
+                    x, h0, W_x, W_h, b, step=lambda x_t, h_prev, W_x, W_h, b: _step(
                         h_prev, x_t, W_x, W_h, b))),
-    ),
+    ) + _inline_step_mistakes(),
+    axes=(("h", ("example", "step", "unit")),),
 )
 
 
@@ -201,10 +240,14 @@ RNN_PARAM_COUNT = Exercise(
 # --- MinimalRNNCell (judged through keras.layers.RNN) ------------------------------------------
 
 
-def cell_sequence(x, W_x, W_h, b, *, step=step_forward):
+def cell_sequence(x, W_x, W_h, b):
     """All outputs (B, T, H) of a cell run by keras.layers.RNN from a zero state, in NumPy."""
+    return _cell_sequence(x, W_x, W_h, b)
+
+
+def _cell_sequence(x, W_x, W_h, b, *, step=_step):
     h0 = np.zeros((x.shape[0], W_h.shape[0]), x.dtype)
-    return forward(x, h0, W_x, W_h, b, step=step)[0]
+    return _loop(x, h0, W_x, W_h, b, step=step)[0]
 
 
 def cell_runner(cell_class):
@@ -235,11 +278,11 @@ def _cell_cases():
 def _kernels_swapped(x, W_x, W_h, b):
     if W_x.shape[0] != W_h.shape[0]:  # the weights cannot even be set when D != H
         raise ValueError(f"a ({W_x.shape[0]}, {W_x.shape[1]}) kernel does not fit")
-    return cell_sequence(x, W_h, W_x, b)  # inputs meet W_h, states meet W_x
+    return _cell_sequence(x, W_h, W_x, b)  # inputs meet W_h, states meet W_x
 
 
 def _cell_mistake(step):
-    return lambda x, W_x, W_h, b: cell_sequence(x, W_x, W_h, b, step=step)
+    return lambda x, W_x, W_h, b: _cell_sequence(x, W_x, W_h, b, step=step)
 
 
 MINIMAL_RNN_CELL = Exercise(
@@ -249,6 +292,7 @@ MINIMAL_RNN_CELL = Exercise(
     cases=_cell_cases,
     section="section 5, The recurrence as a Keras layer",
     pointer="Compare call with the step you wrote in section 2, weight by weight",
+    axes=(("outputs", ("example", "step", "unit")),),
     mistakes=(
         Mistake("sigmoid", "its outputs are what the sigmoid gives; the step squashes with tanh",
                 _cell_mistake(lambda x_t, h, W_x, W_h, b: _sigmoid(x_t @ W_x + h @ W_h + b))),
@@ -271,7 +315,11 @@ MINIMAL_RNN_CELL = Exercise(
 
 
 def column_layout(kernel, recurrent_kernel):
-    return kernel.T, recurrent_kernel.T
+    return _transposed(kernel), _transposed(recurrent_kernel)
+
+
+def _transposed(matrix):
+    return matrix.T
 
 
 def _column_cases():

@@ -10,14 +10,20 @@ import numpy as np
 
 from course_checks.draws import case_rng
 from course_checks.mistakes.diagnosis import Case, Exercise, Mistake
-from course_checks.mistakes.rnn1 import _problem, _tolerance, forward
+from course_checks.mistakes.rnn1 import _loop as _forward_loop, _problem, _tolerance
 
 
 # --- rnn_step_backward -----------------------------------------------------------------------------
 
 
-def step_backward(dh_t, x_t, h_prev, h_t, W_x, W_h, *, slope=None, recurrent=None, inputs=None,
-                  weights_from=None, transpose_dW=False, bias=None, extra=None):
+def step_backward(dh_t, x_t, h_prev, h_t, W_x, W_h):
+    """The right step backwards. The mutants call `_step` and `_loop` instead of the right
+    functions themselves, which a check forbids while the function it judges runs."""
+    return _step(dh_t, x_t, h_prev, h_t, W_x, W_h)
+
+
+def _step(dh_t, x_t, h_prev, h_t, W_x, W_h, *, slope=None, recurrent=None, inputs=None,
+          weights_from=None, transpose_dW=False, bias=None, extra=None):
     """One step backwards, with the knobs its mistakes turn (each None is the right choice)."""
     local = slope(h_t, h_prev) if slope else 1.0 - h_t**2  # tanh'(z_t), (B, H)
     dz_t = dh_t * local  # (B, H)
@@ -53,19 +59,10 @@ def _step_cases():
 
 
 def _mutant(**knobs):
-    return lambda dh_t, x_t, h_prev, h_t, W_x, W_h: step_backward(dh_t, x_t, h_prev, h_t, W_x, W_h,
-                                                                  **knobs)
+    return lambda dh_t, x_t, h_prev, h_t, W_x, W_h: _step(dh_t, x_t, h_prev, h_t, W_x, W_h, **knobs)
 
 
-RNN_STEP_BACKWARD = Exercise(
-    name="rnn_step_backward",
-    outputs=("dx_t", "dh_prev", "dW_x", "dW_h", "db"),
-    reference=step_backward,
-    cases=_step_cases,
-    section="section 1, One step backwards",
-    pointer="Take the gradient through tanh first, then through each product, and check every "
-            "result's shape against the docstring",
-    mistakes=(
+STEP_MISTAKES = (
         Mistake("no_tanh_derivative", "your gradients are what you get when the tanh derivative is "
                 "left out: the gradient must pass through tanh before the products",
                 _mutant(slope=lambda h_t, h_prev: 1.0)),
@@ -92,17 +89,35 @@ RNN_STEP_BACKWARD = Exercise(
                 "it is a sum", _mutant(bias=lambda dz: dz.mean(axis=0))),
         Mistake("bias_wrong_axis", "your db sums over the hidden units instead of over the batch",
                 _mutant(bias=lambda dz: dz.sum(axis=1))),
+        Mistake("bias_not_summed", "your db keeps one row per example; every example adds its "
+                "share, so it is a sum over the batch", _mutant(bias=lambda dz: dz)),
         Mistake("derivative_applied_to_dh_prev", "your dh_prev is multiplied by the tanh "
                 "derivative of the previous state: that factor belongs to the previous step's "
                 "own backward pass", _mutant(extra=lambda h_prev: 1.0 - h_prev**2)),
-    ),
+)
+
+
+RNN_STEP_BACKWARD = Exercise(
+    name="rnn_step_backward",
+    outputs=("dx_t", "dh_prev", "dW_x", "dW_h", "db"),
+    reference=step_backward,
+    cases=_step_cases,
+    section="section 1, One step backwards",
+    pointer="Take the gradient through tanh first, then through each product, and check every "
+            "result's shape against the docstring",
+    mistakes=STEP_MISTAKES,
 )
 
 
 # --- rnn_backward ----------------------------------------------------------------------------------
 
 
-def backward(dh, x, h0, h, W_x, W_h, *, step=step_backward, carry=True, accumulate=True,
+def backward(dh, x, h0, h, W_x, W_h):
+    """The right backward pass through time."""
+    return _loop(dh, x, h0, h, W_x, W_h)
+
+
+def _loop(dh, x, h0, h, W_x, W_h, *, step=_step, carry=True, accumulate=True,
              forward_in_time=False, wrap_h0=False, direct_last_only=False, states_swapped=False,
              average=False, dx_last_only=False, dh0_before_step=False):
     """BPTT with the knobs its mistakes turn (the defaults are right)."""
@@ -137,7 +152,7 @@ def backward(dh, x, h0, h, W_x, W_h, *, step=step_backward, carry=True, accumula
 
 def _backward_args(seed, B, T, D, H, dtype, last_only):
     x, h0, W_x, W_h, b = _problem(seed, B, T, D, H, dtype)
-    h, _ = forward(x, h0, W_x, W_h, b)
+    h, _ = _forward_loop(x, h0, W_x, W_h, b)
     dh = case_rng(seed + 100).normal(size=(B, T, H)).astype(dtype)
     if last_only:  # a loss on h_T only: every earlier gradient comes through the recurrence
         dh[:, :-1] = 0
@@ -158,7 +173,16 @@ def _backward_cases():
 
 
 def _bptt(**knobs):
-    return lambda dh, x, h0, h, W_x, W_h: backward(dh, x, h0, h, W_x, W_h, **knobs)
+    return lambda dh, x, h0, h, W_x, W_h: _loop(dh, x, h0, h, W_x, W_h, **knobs)
+
+
+def _inline_step_mistakes():
+    """rnn_step_backward's mistakes made inside the loop instead of in a called step: the right
+    loop around each mistaken step, so a loop that writes the step inline is named alike."""
+    return tuple(
+        Mistake(f"step_{m.key}", "the step inside your loop is wrong: " + m.message,
+                _bptt(step=m.mutant))
+        for m in STEP_MISTAKES)
 
 
 RNN_BACKWARD = Exercise(
@@ -193,14 +217,21 @@ RNN_BACKWARD = Exercise(
                 "step", _bptt(dx_last_only=True)),
         Mistake("dh0_before_first_step", "your dh0 is the gradient reaching h_1; the gradient of "
                 "h0 is what flows out of the first step's backward pass", _bptt(dh0_before_step=True)),
-    ),
+    ) + _inline_step_mistakes(),
+    axes=(("dx", ("example", "step", "feature")),),
+    backward_in_time=True,
 )
 
 
 # --- jacobian_norms --------------------------------------------------------------------------------
 
 
-def jacobian_norms(h, W_h, *, factor=None, left=False, norm=None, accumulate=True, reverse=False):
+def jacobian_norms(h, W_h):
+    """The right norms."""
+    return _jacobian(h, W_h)
+
+
+def _jacobian(h, W_h, *, factor=None, left=False, norm=None, accumulate=True, reverse=False):
     """||dh_T/dh_{T-d}||_2 for d = 0 ... T-1, (B, T), with the knobs its mistakes turn."""
     B, T, H = h.shape
     product = np.broadcast_to(np.eye(H), (B, H, H))  # dh_T/dh_T
@@ -219,7 +250,7 @@ def _jacobian_cases():
                                       (63, (1, 9, 2, 5), "float64"), (64, (2, 7, 4, 3), "float32")]:
         x, h0, W_x, W_h, b = _problem(seed, B, T, D, H, dtype)
         W_h = W_h * 1.5  # norms neither vanish nor saturate within a few steps
-        h, _ = forward(x, h0, W_x, W_h, b * 0.2)
+        h, _ = _forward_loop(x, h0, W_x, W_h, b * 0.2)
         args = (h, W_h)
         tolerance = {"rtol": 1e-4, "atol": 1e-6} if dtype == "float32" else {"rtol": 1e-7, "atol": 1e-12}
         cases.append(Case(f"B={B}, T={T}, H={H}, {dtype}",
@@ -228,7 +259,7 @@ def _jacobian_cases():
 
 
 def _jn(**knobs):
-    return lambda h, W_h: jacobian_norms(h, W_h, **knobs)
+    return lambda h, W_h: _jacobian(h, W_h, **knobs)
 
 
 JACOBIAN_NORMS = Exercise(

@@ -21,8 +21,14 @@ def _tensors(grads):
     return [None if g is None else tf.convert_to_tensor(g) for g in grads]
 
 
-def clip_by_global_norm(grads, max_norm, *, norm_rule=None, factor_rule=None, per_tensor=False,
-                        report_clipped=False, drop_none=False, dtype=None, by_value=False):
+def clip_by_global_norm(grads, max_norm):
+    """The right clipping. The mutants call `_clip` and `_step` instead of the right functions
+    themselves, which a check forbids while the function it judges runs."""
+    return _clip(grads, max_norm)
+
+
+def _clip(grads, max_norm, *, norm_rule=None, factor_rule=None, per_tensor=False,
+          report_clipped=False, drop_none=False, dtype=None, by_value=False):
     """Global-norm clipping in TensorFlow ops (tensors in or arrays in, tensors out), with the
     knobs its mistakes turn; the defaults are right."""
     import tensorflow as tf
@@ -74,8 +80,8 @@ def _clip_cases():
     return cases
 
 
-def _clip(**knobs):
-    return lambda grads, max_norm: clip_by_global_norm(grads, max_norm, **knobs)
+def _clipping(**knobs):
+    return lambda grads, max_norm: _clip(grads, max_norm, **knobs)
 
 
 def _sum_of_norms(present, total):
@@ -102,28 +108,28 @@ CLIP_BY_GLOBAL_NORM = Exercise(
     mistakes=(
         Mistake("per_tensor", "your clipped gradients are each clipped to their own norm; global "
                 "clipping scales all of them by one factor, from one norm over all of them",
-                _clip(per_tensor=True)),
+                _clipping(per_tensor=True)),
         Mistake("reports_clipped_norm", "your global_norm is the norm after clipping; the function "
-                "returns the norm before clipping", _clip(report_clipped=True)),
+                "returns the norm before clipping", _clipping(report_clipped=True)),
         Mistake("always_scales", "your gradients are rescaled to the threshold even when their norm "
                 "is below it; below the threshold nothing may change",
-                _clip(factor_rule=lambda norm, c: c / norm)),
+                _clipping(factor_rule=lambda norm, c: c / norm)),
         Mistake("no_square_root", "your global norm is the sum of the squares without the square "
-                "root", _clip(norm_rule=lambda present, total: total)),
+                "root", _clipping(norm_rule=lambda present, total: total)),
         Mistake("sum_of_norms", "your global norm adds up the norms of the gradients; it is the "
-                "square root of the sum of all their squared entries", _clip(norm_rule=_sum_of_norms)),
+                "square root of the sum of all their squared entries", _clipping(norm_rule=_sum_of_norms)),
         Mistake("largest_norm", "your global norm is the largest of the gradients' own norms; it "
-                "takes all of their entries together", _clip(norm_rule=_largest_norm)),
+                "takes all of their entries together", _clipping(norm_rule=_largest_norm)),
         Mistake("inverted_factor", "your factor is upside down: clipping multiplies by the "
                 "threshold over the norm, which is at most 1",
-                _clip(factor_rule=lambda norm, c: np.maximum(norm, c) / c)),
+                _clipping(factor_rule=lambda norm, c: np.maximum(norm, c) / c)),
         Mistake("drops_none", "your clipped list leaves out the None entries; each must stay "
-                "None in its place", _clip(drop_none=True)),
+                "None in its place", _clipping(drop_none=True)),
         Mistake("float64_output", "your clipped gradients come back as float64 for float32 "
-                "inputs; keep each gradient's dtype", _clip(dtype="float64")),
+                "inputs; keep each gradient's dtype", _clipping(dtype="float64")),
         Mistake("clips_values", "your clipped gradients cut each entry to the range from minus the "
                 "threshold to the threshold; clipping by norm scales whole gradients instead",
-                _clip(by_value=True)),
+                _clipping(by_value=True)),
     ),
 )
 
@@ -147,7 +153,12 @@ def make_train_case(max_norm, seed=0):
     return model, keras.optimizers.SGD(learning_rate=0.05), x, y, max_norm
 
 
-def train_step(model, optimizer, x, y, max_norm=None, *, clip=clip_by_global_norm,
+def train_step(model, optimizer, x, y, max_norm=None):
+    """The right training step."""
+    return _step(model, optimizer, x, y, max_norm)
+
+
+def _step(model, optimizer, x, y, max_norm=None, *, clip=_clip,
                apply_unclipped=False, report_clipped=False, loss_after=False, summed=False,
                never_clip=False, norm_only_when_clipping=False):
     """One SGD step on the mean squared error with global-norm clipping; knobs for its mistakes."""
@@ -190,17 +201,40 @@ def train_problem(max_norm, seed=0):
 
 def _observe_train_step(args, outcome):
     loss, norm = outcome["results"][0]  # a result that is not a pair raises here, and is reported as such
-    weights = np.concatenate([np.ravel(w) for w in outcome["weights"]])
+    weights = [np.asarray(w) for w in outcome["weights"]]
+    if len(weights) != len(WEIGHT_NAMES):
+        raise ValueError(f"the model holds {len(weights)} weights after the step, expected "
+                         f"{len(WEIGHT_NAMES)}")
     return float(loss), float(norm), weights
 
 
+# The weights of the case's model, in Keras's order, as the message names the first wrong one.
+WEIGHT_NAMES = ("the SimpleRNN's kernel (W_x)", "the SimpleRNN's recurrent kernel (W_h)",
+                "the SimpleRNN's bias", "the Dense read-out's kernel", "the Dense read-out's bias")
+
+
 def _train(**knobs):
-    return lambda model, optimizer, x, y, max_norm=None: train_step(model, optimizer, x, y, max_norm,
-                                                                    **knobs)
+    return lambda model, optimizer, x, y, max_norm=None: _step(model, optimizer, x, y, max_norm,
+                                                               **knobs)
 
 
 def _per_tensor(grads, max_norm):
-    return clip_by_global_norm(grads, max_norm, per_tensor=True)
+    return _clip(grads, max_norm, per_tensor=True)
+
+
+# Clipping mistakes that show in a training step (the others need a None gradient, a float32
+# gradient's dtype, or a norm below the threshold, which its cases do not have).
+_INLINE_CLIPPING = ("no_square_root", "sum_of_norms", "largest_norm", "inverted_factor",
+                    "clips_values")
+
+
+def _inline_clipping_mistakes():
+    """clip_by_global_norm's mistakes made inside the step instead of in a called function: the
+    right step around each mistaken clipping, so a step that clips inline is named alike."""
+    return tuple(
+        Mistake(f"clipping_{m.key}", "the clipping inside your step is wrong: " + m.message,
+                _train(clip=m.mutant))
+        for m in CLIP_BY_GLOBAL_NORM.mistakes if m.key in _INLINE_CLIPPING)
 
 
 TRAIN_STEP = Exercise(
@@ -212,6 +246,7 @@ TRAIN_STEP = Exercise(
     cases=lambda: [Case(f"max_norm={c}", lambda c=c, seed=seed: train_problem(c, seed), rtol=1e-4,
                         atol=1e-6) for seed, c in enumerate((1.0, None))],
     uses=(CLIP_BY_GLOBAL_NORM,),
+    entries=(("weights after the step", WEIGHT_NAMES),),
     section="section 3, A training step with clipping",
     pointer="Follow the five steps listed in section 3 in order, and check what each returned "
             "value is measured on",
@@ -228,7 +263,7 @@ TRAIN_STEP = Exercise(
                 "of them by one factor", _train(clip=_per_tensor)),
         Mistake("no_norm_without_clipping", "your grad_norm is missing when max_norm is None; the "
                 "norm before clipping is measured either way", _train(norm_only_when_clipping=True)),
-    ),
+    ) + _inline_clipping_mistakes(),
 )
 
 
