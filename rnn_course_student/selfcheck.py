@@ -4,7 +4,12 @@ It finds the assignment from the notebook's own nbgrader cells, puts back any re
 was edited or deleted (from the release the kit carries, as the grader does), runs the notebook
 top to bottom in a fresh kernel, and reports each exercise in the notebook's own words.
 
-Exit codes: 0 every visible check passes; 1 some check fails or is not implemented yet;
+The report says "pass" only for a check that ran here and passed; quiz cells are "recorded,
+graded later", cells whose checks are all hidden "checked only at grading". `check_open_notebook()`
+does the same from inside a notebook (Colab, JupyterHub).
+
+Exit codes: 0 every visible check passes and every written answer is written; 1 some check fails
+or is not implemented yet, or a written answer is empty or as given;
 2 nothing could be checked (no such file, not a Jupyter notebook, a damaged notebook, a notebook
 of another course, a set-up cell that cannot run). Nothing heavy is imported before the file has
 been read, so a usage error answers at once.
@@ -412,10 +417,12 @@ def check_open_notebook(path: str | Path | None = None, *, timeout: int = 300) -
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="rnn-check",
-        description="Run a course notebook as the grader will and report each exercise: pass, "
-                    "fail (and why), or not implemented yet; list written answers still to do.",
-        epilog="Exit status: 0 all visible checks pass, 1 some fail or are not implemented yet, "
-               "2 the notebook could not be checked.")
+        description="Run a course notebook as the grader will and report each check: pass (it "
+                    "ran and passed), FAIL (and why), not implemented yet, recorded, graded "
+                    "later (quizzes) or checked only at grading (hidden checks); list written "
+                    "answers still to do.",
+        epilog="Exit status: 0 all visible checks pass and every written answer is written, 1 "
+               "otherwise, 2 the notebook could not be checked.")
     parser.add_argument("notebook", type=Path, help="your notebook, e.g. rnn1_forward.ipynb")
     parser.add_argument("--timeout", type=int, default=300, metavar="SECONDS",
                         help="the longest any one cell may run (default 300)")
