@@ -232,6 +232,9 @@ def main(argv=None) -> dict:
     imports = split.get("kernel_start_s", 0.0) + split.get("setup_s", 0.0)
     record["ratio"] = main_run["ratio_to_nbgrader"]
     record["import_share"] = round(imports / per_nb, 3) if per_nb else None
+    # The judge's own seconds per notebook (hidden checks in the grading process, its calls into
+    # the kernel included); its TensorFlow import is paid once per worker, in the first notebook.
+    record["judge_s_per_notebook"] = split.get("judge_s")
     print()
     print(f"notebooks: {n}   workers: {args.jobs}   cores: {os.cpu_count()}   load average now "
           + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
@@ -240,6 +243,9 @@ def main(argv=None) -> dict:
         print(f"{run['name']:<46} {run['wall_s']:7.1f} s{ratio}   [{run['isolation']['mode']}]")
     print("per notebook (rnn-grade, mean): " + ", ".join(f"{k} {v:.2f}" for k, v in split.items())
           + f"  -> kernel start + imports are {100 * (record['import_share'] or 0):.0f}%")
+    if record["judge_s_per_notebook"] is not None:
+        print(f"judge (hidden checks outside the kernel): {record['judge_s_per_notebook']:.2f} s "
+              "per notebook, mean")
     compared = [x for x in main_run["notebooks"] if x["student"] not in EXPECTED_DIFFERENCE]
     statuses = {s: sum(x["status"] == s for x in main_run["notebooks"])
                 for s in sorted({x["status"] for x in main_run["notebooks"]})}
