@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import importlib
 import io
 import json
@@ -51,6 +52,21 @@ class ChannelError(ValueError):
     """A value that cannot cross the channel (not plain data, too big, too deep, malformed)."""
 
 
+class NotData(ChannelError):
+    """An object that is not plain data (a model, a function, an array of objects...)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Opaque:
+    """What crosses for a part of a result that is not data (a cache holding a model, say): its
+    type's name only, so the parts that are data can still be checked."""
+
+    kind: str
+
+    def __repr__(self) -> str:
+        return f"<a {self.kind}: not data>"
+
+
 # --- plain data <-> JSON text -------------------------------------------------------------------
 
 
@@ -72,6 +88,8 @@ def _to_wire(value: Any, depth: int) -> Any:
         return {"t" if kind is tuple else "l": [_to_wire(v, depth + 1) for v in value]}
     if kind is dict:
         return {"d": [[_to_wire(k, depth + 1), _to_wire(v, depth + 1)] for k, v in value.items()]}
+    if kind is Opaque:
+        return {"o": value.kind}
     if kind is _ndarray or isinstance(value, _generic):
         array = _asarray(value)
         if type(array) is not _ndarray or array.dtype.kind not in "biufc":
@@ -111,6 +129,8 @@ def _from_wire(item: Any, depth: int) -> Any:
                 raise ChannelError("malformed dict entry")
             out[_from_wire(pair[0], depth + 1)] = _from_wire(pair[1], depth + 1)
         return out
+    if tag == "o" and type(body) is str:
+        return Opaque(body[:200])
     if tag in ("a", "s") and type(body) is str:
         try:
             array = _load(io.BytesIO(_b64decode(body, validate=True)), allow_pickle=False)
@@ -146,27 +166,36 @@ def plain(value: Any, depth: int = 0) -> Any:
     if value is None or kind in (bool, str, int, float):
         return value
     if isinstance(value, tuple):
-        return tuple(plain(v, depth + 1) for v in value)
+        return tuple(_part(v, depth + 1) for v in value)
     if isinstance(value, list):
-        return [plain(v, depth + 1) for v in value]
+        return [_part(v, depth + 1) for v in value]
     if isinstance(value, dict):
-        return {plain(k, depth + 1): plain(v, depth + 1) for k, v in value.items()}
+        return {_part(k, depth + 1): _part(v, depth + 1) for k, v in value.items()}
     if isinstance(value, _generic) or isinstance(value, _ndarray) or hasattr(value, "__array__") \
             or hasattr(value, "numpy"):
         try:
             array = _asarray(value)
         except Exception as error:  # whatever the object raises, it is not an array
-            raise ChannelError(f"a {kind.__name__} that does not convert to an array "
+            raise NotData(f"a {kind.__name__} that does not convert to an array "
                                f"({type(error).__name__})") from None
         array = array.view(_ndarray) if type(array) is not _ndarray else array
         if array.dtype.kind not in "biufc":
-            raise ChannelError(f"a {kind.__name__} holding {array.dtype} values, not numbers")
+            raise NotData(f"a {kind.__name__} holding {array.dtype} values, not numbers")
         return array[()] if isinstance(value, _generic) else array.copy()
     if isinstance(value, (bool, int, float, str)):  # subclasses: their plain value
         return (bool if isinstance(value, bool) else int if isinstance(value, int)
                 else float if isinstance(value, float) else str)(value)
-    raise ChannelError(f"a {kind.__module__}.{kind.__qualname__}, which is not data "
-                       "(return arrays, numbers, strings, or tuples/lists/dicts of them)")
+    raise NotData(f"a {kind.__module__}.{kind.__qualname__}, which is not data "
+                  "(return arrays, numbers, strings, or tuples/lists/dicts of them)")
+
+
+def _part(value: Any, depth: int) -> Any:
+    """A part of a result: as `plain`, except that what is not data becomes an `Opaque`."""
+    try:
+        return plain(value, depth)
+    except NotData:
+        kind = type(value)
+        return Opaque(f"{kind.__module__}.{kind.__qualname__}")
 
 
 # --- the kernel's side: one request, one reply ------------------------------------------------------

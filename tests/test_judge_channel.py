@@ -96,6 +96,8 @@ class Thing:
     pass
 def twice(x, scale=2):
     return (x * scale, [x.dtype.name, None], {"n": x.shape[0]})
+def with_cache(x):
+    return x * 2, {"model": Thing(), "x": x}
 def an_object():
     return Thing()
 def raises():
@@ -139,6 +141,12 @@ def test_a_call_sends_arrays_and_gets_plain_data_back(channel):
 def test_a_result_that_is_not_data_is_a_wrong_answer_with_a_message(channel):
     with pytest.raises(Unconvertible, match="Thing.*not data"):
         channel.call("an_object")
+
+
+def test_a_part_of_a_result_that_is_not_data_crosses_as_its_type_name_only(channel):
+    h, cache = channel.call("with_cache", (np.ones(2),))
+    assert np.array_equal(h, [2.0, 2.0])  # the data parts can still be checked
+    assert cache["model"] == probe.Opaque("__main__.Thing") and np.array_equal(cache["x"], [1, 1])
 
 
 def test_the_students_exceptions_come_back_as_the_same_kind(channel):
