@@ -11,6 +11,7 @@ import pytest
 from nbgrader.utils import compute_checksum
 from nbgrader_notebooks import HIDDEN, by_id, release, source_cells, task
 
+from autograder.judge import hidden
 from autograder.judge.secret import ENV, check_key, course_secret
 from autograder.pipeline import grade_notebook
 from autograder.sandbox import launch
@@ -102,3 +103,13 @@ def test_the_kernel_gets_neither_the_secret_nor_the_grader_s_packages(sandbox, m
     assert secret not in printed
     # the negative control: the kernel's environment as launch builds it would carry it
     assert launch.kernel_env(str(os.getcwd()), [], os.devnull).get(ENV) == secret
+
+
+def test_negative_control_with_the_hidden_blocks_in_the_kernel_the_grader_s_side_is_there(
+        monkeypatch):
+    # The design before the judge: the kernel runs the hidden blocks, so it must import them.
+    monkeypatch.setattr(hidden, "HIDDEN_IN_KERNEL", hidden.HIDDEN_IN_KERNEL | {"tiny"})
+    graded = grade_notebook(_drawn_task("ada", "s", SPY.format(env=ENV, secret="s")))
+    cells = by_id(nbformat.reads(graded.notebook, as_version=4))
+    printed = "".join(o.get("text", "") for c in cells.values() for o in c.get("outputs", []))
+    assert "IMPORTABLE ['rnn_tf', 'autograder', 'course_checks']" in printed, printed
