@@ -39,6 +39,8 @@ MARKDOWN = {
     "md-svg-script": lambda b: f"<svg><script>{js('md-svg-script')}</script></svg>",
     "md-javascript-link": lambda b: f'<a href="javascript:{js("md-javascript-link")}">click me</a>',
     "md-markdown-link": lambda b: f"[a markdown link](javascript:{js('md-markdown-link')})",
+    # The formgrader's and feedback's templates strip "files/" from links after rendering.
+    "md-files-prefix": lambda b: f"[a file](files/javascript:{js('md-files-prefix')})",
     "md-iframe": lambda b: f'<iframe srcdoc="<script>{js("md-iframe", "parent")}</script>">'
                            '</iframe>'
                            f'<iframe src="{b}/md-iframe"></iframe>',
@@ -59,9 +61,9 @@ MARKDOWN = {
 
 # All but MathML's href, which Chromium does not follow (it is removed all the same).
 LIVE_MARKDOWN = {"md-script", "md-img-onerror", "md-svg-onload", "md-svg-script",
-                 "md-javascript-link", "md-markdown-link", "md-iframe", "md-object-embed",
-                 "md-meta-refresh", "md-base", "md-css-import", "md-css-background", "md-form",
-                 "md-mermaid", "md-details-ontoggle"}
+                 "md-javascript-link", "md-markdown-link", "md-files-prefix", "md-iframe",
+                 "md-object-embed", "md-meta-refresh", "md-base", "md-css-import",
+                 "md-css-background", "md-form", "md-mermaid", "md-details-ontoggle"}
 
 SVG_DOC = ('<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20" onload="{a}">'
            '<script>{b}</script><foreignObject width="20" height="20">'

@@ -1,4 +1,4 @@
-"""CleanUntrustedHTML without a browser: what goes, what stays, and that ordinary cells are untouched.
+"""CleanUntrustedHTML without a browser: what goes, what stays, ordinary cells untouched.
 
 The browser test (tests/test_html_untrusted.py) shows that nothing runs in the real pages; these
 check the rules one by one and run in a second.
@@ -46,6 +46,8 @@ def test_ordinary_markdown_is_kept_byte_for_byte(source):
     ('<img src=x onerror="alert(1)">', "<img onerror>"),
     ('<a href="javascript:alert(1)">x</a>', "<a href>"),
     ("[x](javascript:alert(1))", "<a href>"),
+    ("[x](files/javascript:alert(1))", "<a href>"),  # nbconvert strips "files/" when rendering
+    ('<a href="/files/files/vbscript:x">x</a>', "<a href>"),
     ('<a href="data:text/html,<script>alert(1)</script>">x</a>', "<a href>"),
     ('<iframe src="https://example.org"></iframe>', "<iframe>"),
     ('<object data="x.swf"></object>', "<object>"),

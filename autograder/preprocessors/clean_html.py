@@ -95,6 +95,7 @@ _IMAGE_DATA = re.compile(r"data:image/(png|jpeg|gif|webp|svg\+xml)[;,]", re.I)
 _URL_FUNCTION = re.compile(r"url\s*\(\s*['\"]?\s*([^'\")\s]*)", re.I)
 _SCHEME = re.compile(r"^\s*([a-z][a-z0-9+.-]*):", re.I)
 _SVG_LOCAL_REFS = {"use", "linearGradient", "radialGradient", "pattern"}
+_FILES_PREFIX = re.compile(r"^\s*(/?files/)+")
 
 
 def _attribute(tag: str, attribute: str, value: str) -> str | None:
@@ -108,8 +109,12 @@ def _attribute(tag: str, attribute: str, value: str) -> str | None:
         return value if attribute != "type" or value.lower() == "checkbox" else None
     if attribute not in ("href", "src"):
         return value
-    scheme = _SCHEME.match(value)
+    # nbconvert's strip_files_prefix (run on markdown by the formgrader and feedback templates)
+    # turns "files/javascript:..." into "javascript:...": judge the URL it will become.
+    scheme = _SCHEME.match(_FILES_PREFIX.sub("", value))
     scheme = scheme.group(1).lower() if scheme else ""
+    if scheme not in ("", *URL_SCHEMES):
+        return None
     if tag in _SVG_LOCAL_REFS:
         return value if value.startswith("#") else None
     if tag == "image":  # SVG raster images: embedded data only, nothing fetched
