@@ -277,10 +277,13 @@ def _code_names(code) -> set[str]:
 def _input_arrays(run_checks: Callable) -> list[np.ndarray]:
     """The NumPy arrays a check reads (its globals and closure, one level into dicts, lists and
     tuples): the data a student's function could change in place before the second run."""
-    values = [run_checks.__globals__[n] for n in _code_names(run_checks.__code__)
-              if n in getattr(run_checks, "__globals__", {})]
-    values += [cell.cell_contents for cell in (run_checks.__closure__ or ())
-               if cell.cell_contents is not None]
+    code, namespace = getattr(run_checks, "__code__", None), getattr(run_checks, "__globals__", {})
+    values = [namespace[n] for n in _code_names(code) if n in namespace] if code else []
+    for cell in getattr(run_checks, "__closure__", None) or ():
+        try:
+            values.append(cell.cell_contents)
+        except ValueError:  # a closure variable not bound yet
+            continue
     found: dict[int, np.ndarray] = {}
     for value in values:
         inner = (list(value.values()) if isinstance(value, dict) else
