@@ -142,6 +142,19 @@ def test_outputs_keep_what_is_inert_and_lose_what_could_run():
     assert stream.text == "<script>x()</script>\n"  # text: every renderer escapes it
 
 
+def test_an_execution_count_that_is_not_a_number_goes():
+    """nbconvert prints the count as ``In [n]``, unescaped."""
+    nb = new_notebook(cells=[new_code_cell("x", execution_count=3, outputs=[
+        new_output("execute_result", {"text/plain": "1"}, execution_count=3)])])
+    cell = nb.cells[0]
+    cell.execution_count = "<img src=x onerror=alert(1)>"
+    cell.outputs[0].execution_count = "<script>alert(2)</script>"
+    findings = Findings()
+    CleanUntrustedHTML().preprocess(nb, {"findings": findings})
+    assert cell.execution_count is None and cell.outputs[0].execution_count is None
+    assert findings.html_removed == {"added code cell 0": ["a forged execution count"]}
+
+
 def _notebook():
     answer = new_markdown_cell("My answer <img src=x onerror=alert(1)>")
     answer.metadata.nbgrader = {"grade_id": "explain", "solution": True, "grade": True,

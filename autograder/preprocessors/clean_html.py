@@ -396,6 +396,19 @@ def clean_output(output) -> list[str]:
     return gone
 
 
+def _clean_execution_counts(cell) -> list[str]:
+    """nbconvert writes ``In [n]`` and ``Out[n]`` unescaped. nbclient sets n itself or validates
+    what the kernel (the student's process) reports, but nothing after it checks: anything but a
+    number is dropped here."""
+    gone = []
+    for holder in [cell, *cell.get("outputs", [])]:
+        count = holder.get("execution_count")
+        if count is not None and (not isinstance(count, int) or isinstance(count, bool)):
+            holder["execution_count"] = None
+            gone.append("a forged execution count")
+    return gone
+
+
 def _label(cell, index: int) -> str:
     gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
     return gid or f"added {cell.cell_type} cell {index}"
@@ -425,6 +438,7 @@ class CleanUntrustedHTML(NbGraderPreprocessor):
                 gone += what
             for output in cell.get("outputs", []):
                 gone += clean_output(output)
+            gone += _clean_execution_counts(cell)
             if gone:
                 report[_label(cell, index)] = list(dict.fromkeys(gone))
         nb.metadata.pop("widgets", None)  # widget state: rendered by widget managers (script)
