@@ -138,6 +138,9 @@ def test_outputs_keep_what_is_inert_and_lose_what_could_run():
         "image/png": {"width": "1 onerror=alert(1)", "height": 40}, "width": "50%"})
     assert clean_output(image) == ["image width metadata"]
     assert image.metadata == {"image/png": {"height": 40}, "width": "50%"}
+    odd = new_output("display_data", {"text/plain": "x"})
+    odd.data["text/html"] = [{"not": "text"}]
+    assert clean_output(odd) == ["text/html output"] and list(odd.data) == ["text/plain"]
     assert clean_output(latex) == [] and clean_output(stream) == []
     assert stream.text == "<script>x()</script>\n"  # text: every renderer escapes it
 

@@ -340,6 +340,7 @@ def _b64decode(data) -> str:
 RASTER = {"image/png", "image/jpeg", "image/gif"}
 # Shown as text or as an inert image by every renderer: kept as they are.
 INERT = RASTER | {"text/plain", "text/latex", "application/json"}
+CLEANED = {"text/html", "image/svg+xml", "text/markdown"}  # the rest goes
 # Widgets only draw through a widget manager (script) and the notebook's widget state, which
 # both go; they are removed without a flag, as ordinary code (tqdm.auto) makes them.
 WIDGET = "application/vnd.jupyter.widget"
@@ -374,10 +375,14 @@ def clean_output(output) -> list[str]:
     gone = _clean_metadata(output)
     for mime in list(data):
         value = data[mime]
-        text = "".join(value) if isinstance(value, list) else value
+        lines = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        text = "".join(value) if lines else value
         if mime in INERT:
             continue
-        if mime == "text/html":
+        if mime in CLEANED and not isinstance(text, str):  # no renderer expects it
+            del data[mime]
+            gone.append(f"{mime} output")
+        elif mime == "text/html":
             data[mime] = clean_fragment(text)
             gone += removed(text, data[mime])
         elif mime == "image/svg+xml":
