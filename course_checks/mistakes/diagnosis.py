@@ -85,6 +85,8 @@ class Exercise:
         backward_in_time: the exercise computes its steps from the last to the first (BPTT):
             the first wrong step is then the latest one.
         entries: names of the entries of list outputs (`{"weights after the step": (...)}`).
+        codes: for outputs that are codes (a builder's fingerprint), the word for each code, by
+            its value (`{"read-out": ("softmax", "linear", ...)}`), for the message.
         probe: for answers that are Keras objects or work on them (a builder, a training step),
             the kit probe (`"rnn_course_student.probes_keras:model_report"`) every function of
             the exercise is called through, `probe(function, *case arguments)`: in the
@@ -107,6 +109,7 @@ class Exercise:
     axes: tuple[tuple[str, tuple[str, ...]], ...] = ()
     backward_in_time: bool = False
     entries: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    codes: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def mistake(self, key: str) -> Mistake:
         """The catalogued mistake with this key."""
@@ -188,7 +191,8 @@ def _index(position: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(i) for i in position) + "]"
 
 
-def _locate(bad, got64, want64, name: str, axes: Sequence[str], backward: bool) -> str:
+def _locate(bad, got64, want64, name: str, axes: Sequence[str], backward: bool,
+            codes: Sequence[str] = ()) -> str:
     """Where `bad` first appears, in the exercise's terms: with a time axis ("step"), the first
     time step that is wrong (the latest one for a backward pass) and what is right before it;
     otherwise the first wrong position. Always with the expected and the student's value."""
@@ -207,6 +211,10 @@ def _locate(bad, got64, want64, name: str, axes: Sequence[str], backward: bool) 
         right = f"right for time steps t = 0 to {t - 1}, " if t > 0 else "already wrong at the first step, "
         return f"{right}first wrong at time step t = {t} of {T} ({values})"
     position = tuple(int(i) for i in np.argwhere(bad)[0])
+    if not position and codes:
+        def word(value):
+            return codes[int(value)] if float(value).is_integer() and 0 <= value < len(codes) else f"{value:.6g}"
+        return f"expected {word(want64[()])}, got {word(got64[()])}"
     if not position:
         return f"expected {want64[()]:.6g}, got {got64[()]:.6g}"
     return f"first wrong at {name}{_index(position)}: expected {want64[position]:.6g}, got {got64[position]:.6g}"
@@ -228,7 +236,7 @@ def _crop_undetermined(g, w):
 
 def _difference(got: Any, want: Any, case: Case, strict_dtype: bool, *, name: str = "",
                 axes: Sequence[str] = (), backward: bool = False, entries: Sequence[str] = (),
-                undetermined: bool = False) -> str | None:
+                undetermined: bool = False, codes: Sequence[str] = ()) -> str | None:
     """None when `got` equals `want` within the case's tolerance; otherwise where it first
     differs, in the exercise's terms. With `undetermined`, NaN entries of `want` match anything."""
     got_items, want_items = _as_arrays(got), _as_arrays(want)
@@ -256,7 +264,7 @@ def _difference(got: Any, want: Any, case: Case, strict_dtype: bool, *, name: st
         error = np.where(same_nan, 0.0, np.abs(g64 - w64))
         bad = ~(error <= case.atol + case.rtol * np.abs(np.where(same_nan, 0.0, w64)))
         if np.any(bad):
-            return where + _locate(bad, g64, w64, label, axes, backward)
+            return where + _locate(bad, g64, w64, label, axes, backward, codes)
     return None
 
 
@@ -338,7 +346,8 @@ def diagnose(exercise: Exercise, student: Callable, *, cases: Sequence[Case] | N
         difference = _difference(got.outputs[position], want.outputs[position], case,
                                  position in strict, name=output, axes=axes.get(output, ()),
                                  backward=exercise.backward_in_time,
-                                 entries=entries.get(output, ()))
+                                 entries=entries.get(output, ()),
+                                 codes=dict(exercise.codes).get(output, ()))
         if difference is None:
             continue
         for mistake in exercise.mistakes:

@@ -31,8 +31,14 @@ def _layers():
 MODEL_REPORT = "rnn_course_student.probes_keras:model_report"
 
 
-def _readout(report) -> float:
-    """The activation of the model's last layer that has one, as a code (5: another one)."""
+def _readout(report, out) -> float:
+    """The read-out's activation as a code (5: another one): a softmax by what it does (every
+    output a probability distribution over the last axis, however the layer is wrapped), else the
+    activation of the model's last layer that has one."""
+    out = np.asarray(out, dtype=np.float64)
+    if (out.ndim >= 2 and out.shape[-1] > 1 and np.all(out >= 0)
+            and np.allclose(out.sum(axis=-1), 1.0, atol=1e-5)):
+        return _ACTIVATIONS["softmax"]
     return _ACTIVATIONS.get(report["readout"], 5.0)
 
 
@@ -63,7 +69,7 @@ def _sequence_fingerprint(args, report, *, count_params):
     out, short, out_last, out_late = (np.asarray(o) for o in report["outputs"])
     sees_future = float(out.ndim == 3 and not np.allclose(out[:, 0], out_last[:, 0], atol=1e-7))
     causal = float(out.ndim == 3 and np.allclose(out[:, :5], out_late[:, :5], atol=1e-6))
-    fingerprint = (np.array(out.shape), np.array(short.shape), _readout(report), sees_future,
+    fingerprint = (np.array(out.shape), np.array(short.shape), _readout(report, out), sees_future,
                    causal, *_recurrent(report))
     return fingerprint + ((float(report["params"]),) if count_params else ())
 
@@ -87,7 +93,7 @@ def _one_to_many_inputs(args, seed):
 def _one_to_many_fingerprint(args, report):
     out = np.asarray(report["outputs"][0])
     varies = float(out.ndim >= 2 and not np.allclose(out[0], out[1], atol=1e-6))
-    return (np.array(out.shape), _readout(report), varies, *_recurrent(report))
+    return (np.array(out.shape), _readout(report, out), varies, *_recurrent(report))
 
 
 def _encoder_decoder_inputs(args, seed):
@@ -107,9 +113,16 @@ def _encoder_decoder_fingerprint(args, report):
                         and not np.allclose(out[:, 0], other_source[:, 0], atol=1e-7))
     uses_previous = float(out.shape == other_previous.shape
                           and not np.allclose(out, other_previous, atol=1e-7))
-    return (np.array(out.shape), np.array(long.shape), _readout(report), uses_source,
+    return (np.array(out.shape), np.array(long.shape), _readout(report, out), uses_source,
             uses_previous, *_recurrent(report))
 
+
+# The words for the fingerprint's codes, for the message when no catalogued mistake matches.
+_CODES = (("read-out", ("softmax", "linear", "sigmoid", "tanh", "relu", "another activation")),) + tuple(
+    (name, ("no", "yes")) for name in (
+        "whether step 0 sees the last input", "whether each step sees only the past",
+        "whether different vectors give different sequences",
+        "whether the output depends on the source", "whether the output depends on the previous tokens"))
 
 _FINGERPRINT = ("output shape", "output shape for one short sequence", "read-out",
                 "whether step 0 sees the last input", "whether each step sees only the past",
@@ -191,6 +204,7 @@ BUILD_MANY_TO_ONE = Exercise(
     outputs=_FINGERPRINT + ("parameter count",),
     reference=many_to_one,
     probe=MODEL_REPORT,
+    codes=_CODES,
     observe=_many_to_one_fingerprint,
     cases=_cases(_sequence_inputs, (8, 2, 16), (3, 4, 5)),
     section="section 2, Many-to-one",
@@ -215,6 +229,7 @@ BUILD_ONE_TO_MANY = Exercise(
              "SimpleRNN layers", "other recurrent layers"),
     reference=one_to_many,
     probe=MODEL_REPORT,
+    codes=_CODES,
     observe=_one_to_many_fingerprint,
     cases=_cases(_one_to_many_inputs, (3, 15, 1, 16), (2, 4, 2, 5)),
     section="section 3, One-to-many",
@@ -239,6 +254,7 @@ BUILD_MANY_TO_MANY = Exercise(
     outputs=_FINGERPRINT,
     reference=many_to_many,
     probe=MODEL_REPORT,
+    codes=_CODES,
     observe=_tagger_fingerprint,
     cases=_cases(_sequence_inputs, (4, 4, 16), (2, 3, 5)),
     section="section 4, Many-to-many (synced)",
@@ -263,6 +279,7 @@ BUILD_BIDIRECTIONAL_TAGGER = Exercise(
     outputs=_FINGERPRINT + ("parameter count",),
     reference=bidirectional_tagger,
     probe=MODEL_REPORT,
+    codes=_CODES,
     observe=_bidirectional_fingerprint,
     cases=_cases(_sequence_inputs, (4, 4, 16), (2, 3, 5)),
     section="section 5, Bidirectional",
@@ -290,6 +307,7 @@ BUILD_ENCODER_DECODER = Exercise(
              "other recurrent layers"),
     reference=encoder_decoder,
     probe=MODEL_REPORT,
+    codes=_CODES,
     observe=_encoder_decoder_fingerprint,
     cases=_cases(_encoder_decoder_inputs, (11, 12, 11, 32), (3, 4, 3, 5)),
     section="section 6, Encoder-decoder",
