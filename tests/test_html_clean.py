@@ -14,14 +14,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from autograder.preprocessors.clean_html import (
-    CleanUntrustedHTML,
-    clean_fragment,
-    clean_markdown,
-    clean_output,
-    clean_svg,
-    removed,
-)
+from autograder.html_policy import clean_fragment, clean_svg, removed
+from autograder.preprocessors.clean_html import CleanUntrustedHTML, clean_markdown, clean_output
 from autograder.task import Findings
 
 matplotlib.use("agg")
