@@ -30,6 +30,7 @@ from nbgrader.api import Gradebook
 
 from autograder.build import COURSE_DIR, build_release
 from autograder.judge.hidden import names_bound, split
+from autograder.sandbox import isolation
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "rnn1_forward"
@@ -269,7 +270,8 @@ class _Anything(tuple):
 shapes = {name: _Anything((1, 1)) for name in ["x", "x_t", "h_prev", "W_x", "W_h", "b", "h"]}
 '''
 
-# The grader's and the course's packages imported; their right function used if they load.
+# The grader's and the course's packages imported; their right function used if they load (with
+# the environment and files attack, in the same answer cell).
 IMPORTS = r'''
 _found = []
 for _name in ("rnn_tf", "course_checks", "course_checks.mistakes.rnn1", "autograder",
@@ -292,8 +294,10 @@ def rnn_step_forward(x_t, h_prev, W_x, W_h, b):
 
 STEP = "rnn_step_forward_answer"
 # Each attack: the answer cells it replaces (by grade id).
-ATTACKS = {"introspect": {STEP: INTROSPECT}, "environment_and_files": {STEP: ENVIRONMENT_AND_FILES},
-           "channel_and_guard": {STEP: CHANNEL_AND_GUARD}, "imports": {STEP: IMPORTS},
+ATTACKS = {"introspect": {STEP: INTROSPECT},
+           # the imports' rnn_step_forward is the last definition: the one graded
+           "environment_and_files": {STEP: ENVIRONMENT_AND_FILES + IMPORTS},
+           "channel_and_guard": {STEP: CHANNEL_AND_GUARD},
            "overridden": {STEP: OVERRIDDEN, "shapes_answer": AGREEABLE_SHAPES}}
 WRONG_STEP = '''def rnn_step_forward(x_t, h_prev, W_x, W_h, b):
     return np.zeros((x_t.shape[0], W_h.shape[0]))
@@ -418,6 +422,8 @@ def _leaks(text: str, secrets: list[str]) -> list[str]:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """The batch graded by rnn-grade, and the in-kernel control run of the same attacks."""
+    if isolation.choose("auto", warn=False).mode != "bwrap":  # the file attack needs the sandbox
+        pytest.skip("bubblewrap cannot run here: apt-get install bubblewrap")
     where = tmp_path_factory.mktemp("judge-attacks")
     course = where / "course"
     shutil.copytree(COURSE_DIR / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
@@ -448,7 +454,7 @@ def graded(tmp_path_factory):
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         in_kernel = pool.submit(control)
         graded = subprocess.run([*command, "autograde", str(where / "submitted"), "--jobs", "2",
-                                 "--no-progress", "--timeout", "300"],
+                                 "--no-progress", "--timeout", "300", "--sandbox", "bwrap"],
                                 capture_output=True, text=True, env=env, cwd=where, timeout=1800)
         assert graded.returncode == 0, graded.stdout[-3000:] + graded.stderr[-3000:]
         feedback = subprocess.run([*command, "feedback"], capture_output=True, text=True, env=env,
@@ -513,7 +519,7 @@ def test_no_attack_earns_more_than_a_plain_wrong_answer(graded, student):
 
 
 def test_the_grader_s_packages_are_not_importable_in_the_kernel(graded):
-    text = _notebook_texts(graded["notebooks"]["imports"])
+    text = _notebook_texts(graded["notebooks"]["environment_and_files"])
     assert "IMPORTED []" in text
 
 
