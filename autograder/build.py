@@ -180,9 +180,8 @@ def find_drift(course_dir: Path = COURSE_DIR, solutions_dir: Path = SOLUTIONS_DI
             if extra not in ids:
                 problems.append(f"solutions/{extra}.ipynb: no such assignment in source/")
     from .judge.authoring import hidden_check_problems
-    from .judge.hidden import HIDDEN_IN_KERNEL
 
-    for assignment in sorted(set(ids) - HIDDEN_IN_KERNEL):  # the judge runs them: names it lacks are errors
+    for assignment in ids:  # the judge runs the hidden checks: a name it lacks is an error
         source = nbformat.read(course.source_path(assignment), as_version=4)
         problems += hidden_check_problems(source, f"source/{assignment}/{assignment}.ipynb")
     from .student_kit import kit_drift  # the student kit, rebuilt from release/ and compared
