@@ -303,7 +303,11 @@ class LimitedExecute(Execute):
             return
         await self._check_guard_before_test(cell, cell_index)  # the visible part ran student code
         self._loop = asyncio.get_running_loop()
-        self._judge_deadline = time.monotonic() + JUDGE_ALLOWANCE * self.timeout
+        started = time.monotonic()
+        self._judge_deadline = started + JUDGE_ALLOWANCE * self.timeout
+        # The judge's time is not the student's budget: the notebook's deadline waits meanwhile
+        # (each call has its own backstop, _cell_deadline).
+        paused, self._hard_deadline = self._hard_deadline, None
         try:
             verdict = await asyncio.to_thread(self._judge.run, self._current, hidden)
         except JudgeSetupError as error:
@@ -312,6 +316,8 @@ class LimitedExecute(Execute):
             return
         finally:
             self._cell_deadline = None
+            if paused is not None:
+                self._hard_deadline = paused + (time.monotonic() - started)
         apply_verdict(cell, verdict)
 
     # --- kernel start: the sandbox kernel, found by a private KernelSpecManager ---
