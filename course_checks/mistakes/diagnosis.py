@@ -6,6 +6,14 @@ mutant of the reference with a message in words), the inputs on which every mist
 (`cases`), and what to say when none matches. `diagnose` returns None for a right answer and a
 message otherwise; `check` raises that message as an AssertionError, so a hidden test cell fails
 with the student's actual mistake named first.
+
+Mistakes are recognised by what the function returns, never by how it is written: a later
+exercise's catalogue also holds the right loop around each of the earlier exercise's mutants
+(a step mistake made inline in the loop returns the same outputs as a loop calling that
+mistaken step), and a mutant may leave part of its output undetermined (NaN: a loop over a fixed
+number of steps says nothing about the rest of h). When no mistake matches, the message says
+where the output first goes wrong in the exercise's terms: the first wrong time step (the latest
+for a backward pass), position or weight, with the expected and the student's value.
 """
 
 from __future__ import annotations
