@@ -36,7 +36,6 @@ class Verdict:
     error: tuple[str, str] | None = None  # (exception type name, message): the cell fails
     score: float | None = None  # a number the hidden block ended with: partial credit
     printed: str = ""  # what the hidden block printed (blame notes, a quiz's wrong items)
-    seconds: float = 0.0
 
 
 def _without_quieting(source: str) -> str:
