@@ -44,8 +44,10 @@ JUPYTER_CONFIG = "jupyter_config"
 def _jupyter_config_files() -> dict[str, list[Path]]:
     """{folder under etc/jupyter: its files} of the kit's Jupyter configuration."""
     root = KIT_PACKAGE / JUPYTER_CONFIG
-    return {folder.name: sorted(folder.glob("*.json"))
-            for folder in sorted(root.iterdir()) if folder.is_dir()}
+    found = {"": sorted(root.glob("*.json"))}
+    found.update({folder.name: sorted(folder.glob("*.json"))
+                  for folder in sorted(root.iterdir()) if folder.is_dir()})
+    return {folder: files for folder, files in found.items() if files}
 
 
 def assignments(course_dir: Path = COURSE_DIR) -> list[str]:
@@ -89,7 +91,8 @@ def kit_requirements(pyproject: Path = REPO / "pyproject.toml") -> list[str]:
 def _pyproject(version: str, requirements: list[str], python: str) -> str:
     deps = "".join(f"    {json.dumps(r)},\n" for r in requirements)
     data_files = "".join(
-        f'"etc/jupyter/{folder}" = {json.dumps([f"{JUPYTER_CONFIG}/{folder}/{f.name}" for f in files])}\n'
+        f'"{"/".join(filter(None, ["etc/jupyter", folder]))}" = '
+        f'{json.dumps(["/".join(filter(None, [JUPYTER_CONFIG, folder, f.name])) for f in files])}\n'
         for folder, files in _jupyter_config_files().items())
     return f"""[build-system]
 requires = ["setuptools>=68"]

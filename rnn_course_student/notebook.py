@@ -121,7 +121,7 @@ def _explain_name_error(shell, etype, value, tb, tb_offset=None):
     why = _failed_definitions.get(name)
     if why and value.args and "has " not in str(value.args[0]):
         value.args = (f"name '{name}' is not defined: the cell that defines it has {why}. "
-                      "Fix that cell and run it again.",)
+                      "Fix that cell and run it again.",)  # the cause first: Validate cuts lines
     # IPython discards what a custom handler returns: the handler shows the error itself, as the
     # cell's error output (the cell still fails; nbgrader and rnn-check read that output).
     shell.showtraceback((etype, value, tb), tb_offset=tb_offset)

@@ -56,3 +56,11 @@ def test_the_kit_switches_off_nbgrader_instructor_tools_and_keeps_validate():
     for plugin in page["disabledExtensions"]:
         assert any(f'"{plugin}"' in text for text in bundles), plugin
     assert any('"@jupyter/nbgrader:validate-assignment"' in text for text in bundles)
+
+
+def test_the_kit_widens_validates_lines_so_an_explanation_is_not_cut():
+    config = json.loads(next(f for f in student_kit._jupyter_config_files()[""]
+                             if f.name == "nbgrader_config.json").read_text())
+    message = ("NameError: name 'rnn_param_count' is not defined: the cell that defines it has a "
+               "syntax error at line 3: unmatched ')'. Fix that cell and run it again.")
+    assert config["Validator"]["width"] >= len(message) > 90  # nbgrader's default cuts at 90
