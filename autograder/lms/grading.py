@@ -52,13 +52,22 @@ def map_submissions(course, source: str, lms: str | None = None, roster: str | N
     return mapping
 
 
+# nbgrader's formgrader prints a student's names into its pages unescaped, and a Moodle user
+# chooses their own name: markup characters never reach the gradebook (apostrophes and letters of
+# any script stay).
+_MARKUP = str.maketrans("", "", "<>&\"`")
+
+
 def _names(student) -> tuple[str, str]:
-    """(first, last) name: Canvas writes "Last, First"; Moodle has both columns or a full name."""
+    """(first, last) name: Canvas writes "Last, First"; Moodle has both columns or a full name.
+    Characters that could open markup in the formgrader's pages are left out."""
     row = student.row
     if "First name" in row or "Last name" in row:
-        return row.get("First name", ""), row.get("Last name", "")
-    last, sep, first = student.name.partition(", ")
-    return (first, last) if sep else ("", student.name)
+        first, last = row.get("First name", ""), row.get("Last name", "")
+    else:
+        last, sep, first = student.name.partition(", ")
+        first, last = (first, last) if sep else ("", student.name)
+    return first.translate(_MARKUP), last.translate(_MARKUP)
 
 
 def record_roster(course, roster: Roster) -> None:
