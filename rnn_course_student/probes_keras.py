@@ -52,7 +52,8 @@ def _layer_summary(model: Any) -> dict:
     summary.update(simple_rnn=simple, other_recurrent=len(layers) - simple,
                    params=int(model.count_params()))
     for layer in reversed(model.layers):
-        activation = getattr(layer, "activation", None)
+        # A wrapper (TimeDistributed(Dense(...))) reads out through the layer it wraps.
+        activation = getattr(getattr(layer, "layer", layer), "activation", None)
         if activation is not None:
             summary["readout"] = str(getattr(activation, "__name__", type(activation).__name__))
             break

@@ -32,6 +32,16 @@ def test_model_report_is_plain_data_with_outputs_layers_read_out_and_size():
     assert probes_keras.model_report(lambda: gru, (), {}, [x])["other_recurrent"] == 1
 
 
+@pytest.mark.parametrize("readout", ["linear", "softmax"])
+def test_model_report_reads_the_read_out_inside_a_time_distributed_wrapper(readout):
+    # A right one-to-many may write its read-out as TimeDistributed(Dense(...)): reading the
+    # activation of the wrapped layer keeps it from being blamed for its RNN's tanh.
+    model = keras.Sequential([keras.Input((None, 3)), keras.layers.SimpleRNN(4, return_sequences=True),
+                              keras.layers.TimeDistributed(keras.layers.Dense(2, activation=readout))])
+    report = probes_keras.model_report(lambda: model, (), {}, [np.ones((1, 2, 3), "float32")])
+    assert report["readout"] == readout
+
+
 def test_model_report_builds_in_the_float_type_asked_and_restores_the_notebook_s():
     x = np.ones((1, 1, 2))
     report = probes_keras.model_report(_tagger, (2, 3), {}, [x], dtype="float64")
