@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 from typing import Any, Callable, Sequence
 
 from course_checks.draws import current_key
@@ -163,20 +164,52 @@ def _run(exercise: Exercise, function: Callable, case: Case, guard=None) -> _Run
     return _Run(outputs=tuple(result))
 
 
-# What the reference and the mutants do on a case never changes for one key of the course secret
-# (the cases' values are drawn from it): computed once per key, since a diagnosis may build and
-# train models (assignments 3 and 4), and forgotten when the judge moves on to another key.
-_RUNS: dict[tuple[str, str, str], _Run] = {}
-_RUNS_KEY: list[bytes] = [b""]
+# What the reference and the mutants do on a case depends only on the case's arguments: computed
+# once per process for each set of arguments, since a diagnosis may build and train models
+# (assignments 3 and 4). Cases whose values are drawn from the course secret have new arguments
+# for each student; cases with fixed arguments are computed once for the whole batch.
+_RUNS: dict[tuple, _Run] = {}
+_RUNS_LIMIT = 4096  # entries kept before the cache starts again (a batch of many students)
+
+
+def _fingerprint(value: Any, digest) -> None:
+    """Feeds plain data (arrays, numbers, strings, containers) to `digest`; TypeError otherwise."""
+    if isinstance(value, np.ndarray):
+        digest.update(f"a{value.dtype.str}{value.shape}".encode())
+        digest.update(numpy.ascontiguousarray(value).tobytes())
+    elif value is None or isinstance(value, (bool, int, float, str, np.number)):
+        digest.update(f"{type(value).__name__}:{value!r};".encode())
+    elif isinstance(value, (tuple, list)):
+        digest.update(f"{type(value).__name__}{len(value)}(".encode())
+        for item in value:
+            _fingerprint(item, digest)
+        digest.update(b")")
+    elif isinstance(value, dict):
+        digest.update(f"dict{len(value)}(".encode())
+        for key in sorted(value, key=repr):
+            _fingerprint(key, digest)
+            _fingerprint(value[key], digest)
+        digest.update(b")")
+    else:
+        raise TypeError(type(value).__name__)
+
+
+def _arguments_id(case: Case) -> str:
+    """What identifies a case's arguments: their digest, or (for arguments that are not plain
+    data) the key the judge draws from, which may have made them."""
+    digest = hashlib.sha256()
+    try:
+        _fingerprint(case.make(), digest)
+    except TypeError:
+        return current_key().hex()
+    return digest.hexdigest()
 
 
 def _cached_run(exercise: Exercise, mistake: Mistake | None, case: Case) -> _Run:
-    key = current_key()
-    if _RUNS_KEY[0] != key:
-        _RUNS.clear()
-        _RUNS_KEY[0] = key
-    label = (exercise.name, mistake.key if mistake else "", case.label)
+    label = (exercise.name, mistake.key if mistake else "", case.label, _arguments_id(case))
     if label not in _RUNS:
+        if len(_RUNS) >= _RUNS_LIMIT:
+            _RUNS.clear()
         _RUNS[label] = _run(exercise, mistake.mutant if mistake else exercise.reference, case)
     return _RUNS[label]
 
