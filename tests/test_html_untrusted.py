@@ -35,7 +35,7 @@ import html_payloads as P
 from autograder import feedback
 from autograder.cli import main
 from autograder.course import Course
-from autograder.preprocessors.clean_html import CleanUntrustedHTML
+from autograder.preprocessors import clean_html
 from autograder.similarity import report as similarity_report
 
 pytestmark = pytest.mark.slow
@@ -126,17 +126,10 @@ def graded(tmp_path_factory, beacon):
     (submissions / "eve" / "tiny1").mkdir(parents=True)
     (submissions / "eve" / "tiny1" / f"{P.UNREADABLE_NAME}.ipynb").write_text("<html>{")
 
-    original = CleanUntrustedHTML.preprocess
-
-    def cleaning_off_for_the_control(self, nb, resources):
-        if resources["task"].student == UNCLEANED:
-            return nb, resources
-        return original(self, nb, resources)
-
     table = io.StringIO()
-    # The worker processes are forked from this one, so they see the switch.
+    # The grading workers inherit the environment: the control's copy is graded uncleaned.
     with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(table):
-        mp.setattr(CleanUntrustedHTML, "preprocess", cleaning_off_for_the_control)
+        mp.setenv(clean_html.UNCLEANED_FOR_TESTING, UNCLEANED)
         code = main(["--course", course.root, "autograde", str(submissions), "--jobs", "2",
                      "--no-progress", *LIMIT_ARGS])
     assert code == 0, table.getvalue()

@@ -6,6 +6,7 @@ is run again in a fresh pool, alone, so a task that kills its worker is told apa
 ones that merely ran beside it.
 """
 
+import multiprocessing
 import os
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -28,7 +29,11 @@ class LocalPool:
         alone: set[Hashable] = set()  # lost a worker once: rerun with nothing beside them
         while queue:
             lost: list[Hashable] = []
-            pool = ProcessPoolExecutor(max_workers=self.jobs)
+            # Spawned, not forked: the judge runs TensorFlow in the worker, and TensorFlow aborts
+            # in a child forked from a process that had already started its runtime (a caller
+            # that used TensorFlow before grading, such as a test session).
+            pool = ProcessPoolExecutor(max_workers=self.jobs,
+                                       mp_context=multiprocessing.get_context("spawn"))
             try:
                 running: dict[Future, Hashable] = {}
                 while queue or running:

@@ -18,6 +18,7 @@ so ordinary cells stay byte for byte. Error messages and stream text are kept: e
 from __future__ import annotations
 
 import base64
+import os
 import re
 
 import jinja2
@@ -208,6 +209,15 @@ def _label(cell, index: int) -> str:
     return gid or f"added {cell.cell_type} cell {index}"
 
 
+# The test suite's negative control: the students named here are graded without the cleaning
+# (set in the environment, which the grading workers inherit). Never set in a real grading run.
+UNCLEANED_FOR_TESTING = "TESTING_ONLY_RNN_GRADE_UNCLEANED_STUDENTS"
+
+
+def _uncleaned_for_testing() -> set[str]:
+    return {s.strip() for s in os.environ.get(UNCLEANED_FOR_TESTING, "").split(",") if s.strip()}
+
+
 class CleanUntrustedHTML(NbGraderPreprocessor):
     """Removes active content from what the student wrote and what their code displayed.
 
@@ -217,6 +227,9 @@ class CleanUntrustedHTML(NbGraderPreprocessor):
     """
 
     def preprocess(self, nb, resources):
+        task = resources.get("task") if resources else None
+        if task is not None and task.student in _uncleaned_for_testing():
+            return nb, resources
         report: dict[str, list[str]] = {}
         for index, cell in enumerate(nb.cells):
             gone = []
