@@ -91,3 +91,28 @@ def test_negative_control_with_the_hidden_block_in_the_kernel_the_student_s_code
     _, cells = _grade(RIGHT, hidden, add=SPY)
     printed = "".join(o.get("text", "") for c in cells.values() for o in c.get("outputs", []))
     assert "kernel saw hidden: True" in printed
+
+
+
+HIDES_ERRORS = ("get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)\n"
+                "def add(a, b):\n"
+                "    return a - b")
+
+
+def test_a_failure_whose_display_the_student_hid_still_fails():
+    # The answer cell hides every later exception's display; the kernel's reply still says
+    # "error", and nbgrader's Execute (which rnn-grade's executor extends) records it.
+    _, cells = _grade(RIGHT, HIDDEN, add=HIDES_ERRORS)
+    assert [o.ename for o in cells["add_values"].outputs if o.output_type == "error"] == [
+        "AssertionError"]
+    assert determine_grade(cells["add_values"], LOG)[0] == 0
+
+
+def test_negative_control_a_plain_notebook_client_loses_the_hidden_failure():
+    import nbclient
+
+    nb = release(square=RIGHT, add=HIDES_ERRORS)
+    nbclient.NotebookClient(nb, allow_errors=True, kernel_name="python3", timeout=60).execute()
+    cells = by_id(nb)
+    assert not [o for o in cells["add_values"].outputs if o.output_type == "error"]
+    assert determine_grade(cells["add_values"], LOG)[0] == 1
