@@ -116,3 +116,21 @@ def test_negative_control_a_plain_notebook_client_loses_the_hidden_failure():
     cells = by_id(nb)
     assert not [o for o in cells["add_values"].outputs if o.output_type == "error"]
     assert determine_grade(cells["add_values"], LOG)[0] == 1
+
+
+def test_hidden_checks_after_failed_visible_ones_do_not_run_and_the_visible_message_comes_first():
+    # The tiny course's square_values: visible assert, then the hidden block (as nbgrader runs
+    # a cell, the hidden part is never reached when the visible part fails).
+    graded, cells = _grade("def square(x):\n    return x + 1",
+                           "### BEGIN HIDDEN TESTS\n"
+                           "assert False, 'the hidden block ran'\n"
+                           "### END HIDDEN TESTS")
+    errors = [o for o in cells["square_values"].outputs if o.output_type == "error"]
+    assert len(errors) == 1 and "the hidden block ran" not in errors[0].evalue, errors
+    assert determine_grade(cells["square_values"], LOG)[0] == 0
+
+
+def test_hidden_first_or_not():
+    assert hidden_tests.hidden_comes_first('"""doc."""\n# why\n### BEGIN HIDDEN TESTS\nx\n### END HIDDEN TESTS')
+    assert not hidden_tests.hidden_comes_first('y = 1\n### BEGIN HIDDEN TESTS\nx\n### END HIDDEN TESTS')
+    assert not hidden_tests.hidden_comes_first("y = 1")

@@ -3,6 +3,7 @@ release notebooks import only the kit and the standard scientific stack, and the
 name that an answer cell defines."""
 
 import ast
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -111,6 +112,7 @@ def test_drift_check_rebuilds_the_kit_and_names_what_fell_behind(tmp_path, monke
     kit.mkdir()
     for module in KIT.glob("*.py"):
         (kit / module.name).write_bytes(module.read_bytes())
+    shutil.copytree(KIT / student_kit.JUPYTER_CONFIG, kit / student_kit.JUPYTER_CONFIG)
     (kit / "references.py").write_text((kit / "references.py").read_text()
                                        + "\n\ndef rnn_forward(x, h0, W_x, W_h, b):\n    pass\n")
     monkeypatch.setattr(student_kit, "KIT_PACKAGE", kit)

@@ -8,12 +8,21 @@ ones that merely ran beside it.
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from . import WORKER_LOSSES, Outcome
+
+
+def _main_module_readable_by_spawn() -> None:
+    """multiprocessing's spawn reads ``__main__.__spec__``, which a host that runs Python from a
+    string (``python -c``, pytest-xdist's workers) may not define: None is what Python sets there."""
+    main = sys.modules.get("__main__")
+    if main is not None and not hasattr(main, "__spec__"):
+        main.__spec__ = None
 
 
 class LocalPool:
@@ -32,6 +41,7 @@ class LocalPool:
             # Spawned, not forked: the judge runs TensorFlow in the worker, and TensorFlow aborts
             # in a child forked from a process that had already started its runtime (a caller
             # that used TensorFlow before grading, such as a test session).
+            _main_module_readable_by_spawn()
             pool = ProcessPoolExecutor(max_workers=self.jobs,
                                        mp_context=multiprocessing.get_context("spawn"))
             try:

@@ -37,6 +37,18 @@ def has_hidden(source: str) -> bool:
     return BEGIN in source
 
 
+def hidden_comes_first(source: str) -> bool:
+    """Whether a test cell's hidden checks run before any of its visible code (only comments and
+    a docstring stand before the first hidden block)."""
+    if BEGIN not in source:
+        return False
+    try:
+        before = ast.parse(source[:source.index(BEGIN)]).body
+    except SyntaxError:
+        return False
+    return all(isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) for s in before)
+
+
 def defined_names(source: str) -> dict[str, str]:
     """Top-level names a cell defines: {name: "function" | "class" | "value"} (empty when the
     cell does not parse)."""

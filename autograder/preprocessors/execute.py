@@ -301,6 +301,11 @@ class LimitedExecute(Execute):
         timed_out = any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", []))
         if hidden is None or self._judge is None or self.run.died or timed_out:
             return
+        failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+        if failed and not hidden_tests.hidden_comes_first(self._full_sources.get(cell_index, "")):
+            # In the cell's own order the hidden checks come after the visible ones, which
+            # failed: they would not have run, and the visible message is the one to read.
+            return
         await self._check_guard_before_test(cell, cell_index)  # the visible part ran student code
         self._loop = asyncio.get_running_loop()
         started = time.monotonic()
