@@ -29,6 +29,7 @@ from rnn_course_student.checks import (  # noqa: F401  (re-exported for hidden t
 )
 from rnn_course_student.notebook import quiet_notebook  # noqa: F401
 from rnn_course_student.probe import probed
+from rnn_course_student.probes_keras import building_in
 from rnn_course_student.references import (  # noqa: F401
     keras_rnn_states,
     numerical_gradient,
@@ -74,16 +75,8 @@ def default_float(dtype: str) -> Iterator[None]:
             probs = model(np.zeros((1, 1, 2), "float64"))
         assert_dtype(probs, "float64", name="output")
     """
-    import keras
-
-    floatx, policy = keras.config.floatx(), keras.config.dtype_policy()
-    try:
-        keras.config.set_floatx(dtype)
-        keras.config.set_dtype_policy(dtype)
+    with building_in(dtype):
         yield
-    finally:
-        keras.config.set_floatx(floatx)
-        keras.config.set_dtype_policy(policy)
 
 
 def assert_dtype(actual: Any, dtype: str, name: str, hint: str | None = None) -> None:

@@ -19,7 +19,7 @@ from rnn_course_student.probe import plain
 
 
 @contextlib.contextmanager
-def _building_in(dtype: str | None) -> Iterator[None]:
+def building_in(dtype: str | None) -> Iterator[None]:
     """Keras builds inputs, layers and weights in `dtype` inside the block (None: unchanged);
     the notebook's float type and dtype policy are back afterwards, whatever happened."""
     import keras
@@ -73,7 +73,7 @@ def model_report(build, args, kwargs, inputs, dtype: str | None = None) -> dict:
     "other_recurrent", "readout", "params"} (see `_layer_summary`)."""
     import keras
 
-    with _building_in(dtype):
+    with building_in(dtype):
         model = build(*args, **(kwargs or {}))
         options = {"training": False} if isinstance(model, keras.Model) else {}
         outputs = [plain(model(_as_input(x), **options)) for x in inputs]
