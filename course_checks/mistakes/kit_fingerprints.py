@@ -19,7 +19,7 @@ here (instructor side), checked for the two ways it could mislead:
 from __future__ import annotations
 
 import argparse
-import pprint
+import json
 import sys
 from pathlib import Path
 
@@ -81,7 +81,10 @@ def render(table: dict) -> str:
     begin, end = f"\n{kit.BEGIN}\n", f"\n{kit.END}\n"  # the marker lines, not the constants
     head, _, rest = source.partition(begin)
     _, _, tail = rest.partition(end)
-    body = "TABLE = " + pprint.pformat(table, width=100, sort_dicts=True)
+    # JSON's layout keeps each sentence and hash on one line (pprint splits long strings word by
+    # word at this depth); the table holds only strings, numbers, lists and dicts, so it is
+    # also a Python literal.
+    body = "TABLE = " + json.dumps(table, indent=1, sort_keys=True, ensure_ascii=False)
     return head + begin + body + end + tail
 
 
