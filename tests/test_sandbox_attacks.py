@@ -29,9 +29,7 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
-import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -46,6 +44,7 @@ from autograder.feedback import generate
 from autograder.grade import autograde
 from autograder.limits import Limits
 from autograder.sandbox import bwrap, isolation
+from loopback_listener import Listener
 
 FIXTURE_COURSE = Path(__file__).parent / "fixtures" / "tiny_course"
 # Cell limit: room for a 3 GB allocation to meet the memory limit before the time limit on a
@@ -194,33 +193,6 @@ CONTROLS = {
 
 def _answer(nb, grade_id):
     return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-
-
-class Listener:
-    """A TCP listener on 127.0.0.1 that counts the connections it accepts."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen()
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.arrived, self.stop = [], threading.Event()
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self):
-        while not self.stop.is_set():
-            try:
-                self.arrived.append(self.sock.accept()[0])
-            except OSError:
-                pass
-
-    def close(self) -> int:
-        self.stop.set()
-        self.thread.join()
-        self.sock.close()
-        return len(self.arrived)
 
 
 class Targets:

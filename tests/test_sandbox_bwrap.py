@@ -12,12 +12,10 @@ tests/conftest.py).
 import errno
 import os
 import signal
-import socket
 import stat
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from autograder.sandbox import bwrap, cgroups, isolation
+from loopback_listener import Listener
 
 REPO = Path(__file__).resolve().parents[1]  # the checkout: only its package folders are bound
 UNSANDBOXED = isolation.choose("none")  # the negative control of every protection below
@@ -174,34 +173,6 @@ def test_nothing_outside_the_working_folder_can_be_written(sandbox, tmp_path, sa
     assert not os.path.exists("/usr/evil") and not os.path.exists("/etc/evil")
 
 
-class Listener:
-    """A TCP listener on 127.0.0.1 that counts the connections it accepts."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen()
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.arrived, self.stop = [], threading.Event()
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self):
-        while not self.stop.is_set():
-            try:
-                self.arrived.append(self.sock.accept()[0])
-            except OSError:
-                pass
-
-    def close(self) -> int:
-        self.stop.set()
-        self.thread.join()
-        self.sock.close()
-        return len(self.arrived)
-
-
-# connect(2) called through libc, as native code would: a real TCP socket, no audit event.
 NATIVE_CONNECT = """
 import ctypes, socket, struct
 libc = ctypes.CDLL(None, use_errno=True)
