@@ -69,3 +69,15 @@ def resources(t: GradingTask | None = None, **extra) -> dict:
 def by_id(nb) -> dict:
     return {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells
             if c.metadata.get("nbgrader", {}).get("grade_id")}
+
+
+def with_answers(release_nb, source_nb, replaced: dict):
+    """`release_nb` with every answer cell from `source_nb`'s solution, except those in
+    `replaced` (grade id -> source)."""
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source_nb.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    answers.update(replaced)
+    for cell in release_nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = answers[cell.metadata["nbgrader"]["grade_id"]]
+    return release_nb

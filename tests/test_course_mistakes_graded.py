@@ -12,6 +12,7 @@ from autograder.build import COURSE_DIR, build_release
 from autograder.course import Course
 from autograder.grade import autograde
 from course_checks.mistakes import rnn1
+from nbgrader_notebooks import with_answers
 
 ASSIGNMENT = "rnn1_forward"
 
@@ -42,17 +43,6 @@ SUBMISSIONS = {
 }
 
 
-def _submission(release, source, answers):
-    """The release with every answer cell from the source solution, except `answers`."""
-    solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
-                 if c.metadata.get("nbgrader", {}).get("solution")}
-    for cell in release.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = answers.get(grade_id, solutions[grade_id])
-    return release
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """{student: {grade_id: (score, max score, error message or '', printed text)}}."""
@@ -66,7 +56,7 @@ def graded(tmp_path_factory):
         release = nbformat.read(course / "release" / ASSIGNMENT / name, as_version=4)
         folder = course / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
-        nbformat.write(_submission(release, source, answers), folder / name)
+        nbformat.write(with_answers(release, source, answers), folder / name)
     # rnn-grade: the kernel runs the visible parts, its judge the hidden checks, nbgrader scores
     for result in autograde(Course(str(course)), str(course / "submitted"), jobs=2,
                             progress=False):

@@ -31,6 +31,7 @@ from nbgrader.api import Gradebook
 from autograder.build import COURSE_DIR, build_release
 from autograder.judge.hidden import names_bound, split
 from autograder.sandbox import isolation
+from nbgrader_notebooks import with_answers
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "rnn1_forward"
@@ -308,21 +309,6 @@ ORDINARY = {"correct": {}, "plain_wrong": {STEP: WRONG_STEP}}
 # --- building, grading, reading ---------------------------------------------------------------------
 
 
-def _answers(nb) -> dict:
-    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("solution")}
-
-
-def _submission(release, source, replaced):
-    """The release with the solution's answers, those in `replaced` (grade id -> source) replaced."""
-    answers = {**_answers(source), **replaced}
-    for cell in release.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = answers[gid]
-    return release
-
-
 def _in_kernel_notebook(source, replaced, last_cell):
     """The notebook as graded before the judge: the source's cells up to `last_cell`, test cells
     whole (hidden blocks included), answers from the solution with the attack in place."""
@@ -435,7 +421,7 @@ def graded(tmp_path_factory):
     for student, step in submissions.items():
         folder = where / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
-        nb = _submission(nbformat.from_dict(json.loads(json.dumps(release))), source, step)
+        nb = with_answers(nbformat.from_dict(json.loads(json.dumps(release))), source, step)
         nbformat.write(nb, folder / NAME)
 
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}

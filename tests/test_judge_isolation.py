@@ -14,6 +14,7 @@ from autograder.build import COURSE_DIR, build_release
 from autograder.course import Course
 from autograder.grade import autograde
 from autograder.sandbox import isolation
+from nbgrader_notebooks import with_answers
 
 ASSIGNMENT = "rnn1_forward"
 GRADER_SIDE = ("rnn_tf", "autograder", "course_checks")
@@ -55,16 +56,6 @@ SIGMOID_STEP = '''def rnn_step_forward(x_t, h_prev, W_x, W_h, b):
 '''
 
 
-def _submission(release, source, answers):
-    solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
-                 if c.metadata.get("nbgrader", {}).get("solution")}
-    for cell in release.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = answers.get(grade_id, solutions[grade_id])
-    return release
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """{student: autograded notebook, by grade id}, rnn1 graded under bubblewrap."""
@@ -87,7 +78,7 @@ def graded(tmp_path_factory):
         release = nbformat.read(course / "release" / ASSIGNMENT / name, as_version=4)
         folder = course / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
-        nbformat.write(_submission(release, source, answers), folder / name)
+        nbformat.write(with_answers(release, source, answers), folder / name)
     results = autograde(Course(str(course)), str(course / "submitted"), jobs=2, progress=False,
                         sandbox="bwrap")
     out = {}

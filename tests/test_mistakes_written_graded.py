@@ -17,6 +17,7 @@ from autograder.build import COURSE_DIR, build_release
 from autograder.course import Course
 from autograder.feedback import generate
 from autograder.grade import autograde
+from nbgrader_notebooks import with_answers
 from tests.test_mistakes_written import EXERCISES, RIGHT_UNUSUAL, WRITTEN
 
 NOTEBOOKS = {"rnn1": "rnn1_forward", "rnn2": "rnn2_bptt"}
@@ -49,18 +50,6 @@ BATCH.update({f"right-{w.exercise.replace('_', '-')}": w for w in RIGHT_UNUSUAL
               if w.exercise in CELLS})
 
 
-def _submission(release, source, written):
-    """The release with every answer cell from the source solution, except the written one's."""
-    solutions = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
-                 if c.metadata.get("nbgrader", {}).get("solution")}
-    answer_cell = CELLS[written.exercise][0]
-    for cell in release.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = written.source.strip() + "\n" if grade_id == answer_cell else solutions[grade_id]
-    return release
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """{student: {grade_id: (score, max score, first error message, printed text)}, "pages":
@@ -77,7 +66,8 @@ def graded(tmp_path_factory):
         release = nbformat.read(course / "release" / assignment / name, as_version=4)
         folder = course / "submitted" / student / assignment
         folder.mkdir(parents=True)
-        nbformat.write(_submission(release, source, written), folder / name)
+        answer = {CELLS[written.exercise][0]: written.source.strip() + "\n"}
+        nbformat.write(with_answers(release, source, answer), folder / name)
     the_course = Course(str(course))
     for result in autograde(the_course, str(course / "submitted"), jobs=2, progress=False,
                             sandbox="bwrap"):
