@@ -14,6 +14,8 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from .policy import Policy, load
+
 
 def load_config(root: str) -> Config:
     """The course's nbgrader_config.py (if any), with ``CourseDirectory.root`` set to ``root``."""
@@ -39,6 +41,11 @@ class Course:
     @cached_property
     def coursedir(self) -> CourseDirectory:
         return CourseDirectory(config=self.config)
+
+    @cached_property
+    def policy(self) -> Policy:
+        """The course's rules for answers, from the module its nbgrader_config.py names."""
+        return load(self.config)
 
     @property
     def db_url(self) -> str:

@@ -1,75 +1,23 @@
-"""What each assignment asks students to write, and so what their answer may not call.
+"""The rules the grader applies to answers: its own, the same for every course, and the course's.
 
-``FORBIDDEN`` is the one table: the static scan (autograder/cheats.py) reads it to flag an answer
-that names one of these inside the definition being written, and the course's hidden tests run
-each exercise inside ``course_checks.testing.forbid(*NAME_FORBIDDEN)``, whose lists are derived from it
-(``calls_forbidden_in``). Keyed by assignment id, then by the function or class the student
-implements ("class" means any class defined in an answer cell, "*" any function or class).
-Entries are dotted names of functions and classes (what ``forbid`` can block at run time),
-matched whatever alias they were imported under; the scan also forbids
-``rnn_tf.<anything>.<same name>``, the library's version of the very function being written.
-Scoping by definition matters: rnn3's training loop legitimately uses ``tf.GradientTape``, only
-``clip_by_global_norm`` itself may not call ``tf.clip_by_global_norm``.
+The grader knows no course. A course hands it its rules in a module that its nbgrader_config.py
+names (``c.CoursePolicy.module = "course_checks.policy"``), holding
+
+    FORBIDDEN             assignment id -> definition ("class": any class, "*": anything) ->
+                          the dotted names that definition may not use (autograder/cheats.py)
+    PROTECTED_ATTRIBUTES  module -> the attributes (or "*": every public one) the runtime guard
+                          fingerprints, on top of its own (autograder/sandbox/guard.py)
+
+either may be left out. A course that names no module gets no forbidden calls and the guard's
+own table only. The suspicious names below are the grader's own: ways to reach the grader, the
+gradebook or the hidden tests, whatever the course.
 """
 
-_FORWARD = (
-    "keras.layers.SimpleRNN",
-    "keras.layers.SimpleRNNCell",
-    "keras.layers.GRU",
-    "keras.layers.LSTM",
-    "rnn_tf.bptt.rnn_step_forward",
-    "rnn_tf.bptt.rnn_forward",
-    "rnn_tf.cell.SimpleRNNCell",
-    "rnn_tf.layer.SimpleRNN",
-    "rnn_tf.fast_path.simple_rnn",
-    "rnn_course_student.references.keras_rnn_states",
-)
-_BACKWARD = (
-    "tensorflow.GradientTape",
-    "tensorflow.gradients",
-    "tensorflow.autodiff.ForwardAccumulator",
-    "rnn_tf.bptt.rnn_step_backward",
-    "rnn_tf.bptt.rnn_backward",
-    "rnn_course_student.references.tape_rnn_gradients",
-    "rnn_course_student.references.numerical_gradient",
-    "rnn_course_student.references.tape_jacobian_norms",
-    "rnn_tf.gradients.step_jacobians",
-    "rnn_tf.gradients.jacobian_products",
-    "rnn_tf.gradients.jacobian_norms_by_distance",
-    "rnn_tf.gradients.layer_jacobian_norms_by_distance",
-)
-_CLIPPING = (
-    "tensorflow.clip_by_global_norm",
-    "tensorflow.clip_by_norm",
-    "tensorflow.linalg.global_norm",
-    "rnn_tf.clipping.clip_by_global_norm",
-    "rnn_tf.clipping.clip_by_norm",
-)
-# The library's own answers to assignment 4 (rnn_tf.SimpleRNN itself is allowed there).
-_CONFIGURATIONS = (
-    "rnn_tf.configurations.many_to_one",
-    "rnn_tf.configurations.one_to_many",
-    "rnn_tf.configurations.many_to_many",
-    "rnn_tf.configurations.bidirectional_tagger",
-    "rnn_tf.configurations.encoder_decoder",
-    "rnn_tf.configurations.stacked_rnn",
-)
+import importlib
+from dataclasses import dataclass, field
 
-FORBIDDEN: dict[str, dict[str, tuple[str, ...]]] = {
-    "rnn1_forward": {"rnn_step_forward": _FORWARD, "rnn_forward": _FORWARD, "class": _FORWARD},
-    "rnn2_bptt": {"rnn_step_backward": _BACKWARD, "rnn_backward": _BACKWARD},
-    "rnn3_clipping": {"clip_by_global_norm": _CLIPPING},
-    "rnn4_configurations": {"*": _CONFIGURATIONS},
-}
-
-
-def calls_forbidden_in(assignment: str) -> tuple[str, ...]:
-    """Every name any exercise of ``assignment`` may not call, in the table's order."""
-    names: dict[str, None] = {}
-    for rule in FORBIDDEN[assignment].values():
-        names.update(dict.fromkeys(rule))
-    return tuple(names)
-
+from traitlets import Unicode
+from traitlets.config import Config, Configurable
 
 # Names whose use in an answer is not proof of cheating but deserves an instructor's look:
 # ways to reach code or data indirectly (reported as "suspicious", no points taken).
@@ -83,3 +31,54 @@ SUSPICIOUS_CALLS = ["exec", "eval", "compile", "__import__", "importlib.import_m
                     "signal.pthread_kill"]
 SUSPICIOUS_STRINGS = ["gradebook", "course/source", "nbgrader_config", "hidden test",
                       "BEGIN HIDDEN"]
+
+
+class CoursePolicy(Configurable):
+    """Where the course's rules are (set in its nbgrader_config.py)."""
+
+    module = Unicode("", help="The importable module holding the course's FORBIDDEN and "
+                              "PROTECTED_ATTRIBUTES tables (e.g. course_checks.policy); empty: "
+                              "the course has none.").tag(config=True)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One course's rules, as plain (picklable) data."""
+
+    forbidden: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    protected_attributes: dict[str, list[str] | str] = field(default_factory=dict)
+
+
+class PolicyError(ValueError):
+    """The course's configuration names a policy module that cannot be used."""
+
+
+def load(config: Config) -> Policy:
+    """The rules of the course whose nbgrader configuration is ``config``."""
+    name = CoursePolicy(config=config).module
+    if not name:
+        return Policy()
+    try:
+        module = importlib.import_module(name)
+    except ImportError as e:
+        raise PolicyError(f"the course's nbgrader_config.py sets c.CoursePolicy.module = "
+                          f"{name!r}, which cannot be imported: {e}") from e
+    policy = Policy(dict(getattr(module, "FORBIDDEN", {})),
+                    dict(getattr(module, "PROTECTED_ATTRIBUTES", {})))
+    _check(name, policy)
+    return policy
+
+
+def _check(name: str, policy: Policy) -> None:
+    """A table of the wrong shape would silently forbid or protect nothing: say so instead."""
+    for assignment, rules in policy.forbidden.items():
+        if not isinstance(rules, dict) or not all(
+                isinstance(names, (list, tuple)) and all(isinstance(n, str) for n in names)
+                for names in rules.values()):
+            raise PolicyError(f"{name}.FORBIDDEN[{assignment!r}] must map each definition to a "
+                              f"list of dotted names, not {rules!r}")
+    for module, attributes in policy.protected_attributes.items():
+        if attributes != "*" and not (isinstance(attributes, (list, tuple))
+                                      and all(isinstance(a, str) for a in attributes)):
+            raise PolicyError(f"{name}.PROTECTED_ATTRIBUTES[{module!r}] must be \"*\" or a list "
+                              f"of attribute names, not {attributes!r}")

@@ -19,6 +19,7 @@ import contextlib
 import inspect
 from typing import Any, Iterable, Iterator
 
+from course_checks.policy import calls_forbidden_in
 from rnn_course_student.checks import (  # noqa: F401  (re-exported for hidden tests)
     assert_close,
     assert_shape,
@@ -27,6 +28,11 @@ from rnn_course_student.checks import (  # noqa: F401  (re-exported for hidden t
     numpy_at_import,
     recurrent_layers,
 )
+
+# The forbidden-call guard is the kit's (rnn_course_student.forbidden): it must run in the
+# student's kernel, which holds only the kit. In the judge a `forbid` block patches nothing and
+# only records its targets, which every call to the student's code inside it carries along.
+from rnn_course_student.forbidden import ForbiddenCallError, forbid  # noqa: F401
 from rnn_course_student.notebook import quiet_notebook  # noqa: F401
 from rnn_course_student.probe import probed
 from rnn_course_student.probes_keras import building_in
@@ -40,22 +46,14 @@ from rnn_course_student.training import train_briefly  # noqa: F401
 
 # What an exercise typically must not call, by topic. Test cells pass these to `forbid`; targets
 # whose module is not installed are skipped, since nobody can call what is not there. They come
-# from the grader's one table (autograder/policy.py), which its static scan of answers reads too.
-from autograder.policy import calls_forbidden_in  # noqa: E402
-
+# from the course's one table (course_checks/policy.py), which the grader's static scan reads too.
 FORWARD_FORBIDDEN = calls_forbidden_in("rnn1_forward")
 BACKWARD_FORBIDDEN = calls_forbidden_in("rnn2_bptt")
 CLIPPING_FORBIDDEN = calls_forbidden_in("rnn3_clipping")
 CONFIGURATIONS_FORBIDDEN = calls_forbidden_in("rnn4_configurations")
 
 
-# The forbidden-call guard is the kit's (rnn_course_student.forbidden): it must run in the
-# student's kernel, which holds only the kit. In the judge a `forbid` block patches nothing and
-# only records its targets, which every call to the student's code inside it carries along.
-from rnn_course_student.forbidden import ForbiddenCallError, forbid  # noqa: E402,F401
-
-
-# --- the float type a model is built in -------------------------------------------------------------
+# --- the float type a model is built in ---------------------------------------------------------
 
 
 # The gap between 1 and the next number of each float type (numpy.finfo's eps).
@@ -80,7 +78,8 @@ def default_float(dtype: str) -> Iterator[None]:
 
 
 def assert_dtype(actual: Any, dtype: str, name: str, hint: str | None = None) -> None:
-    """Fails, saying which float type came back, unless `actual` (an array or tensor) is of `dtype`."""
+    """Fails, saying which float type came back, unless `actual` (an array or tensor) is of
+    `dtype`."""
     got = getattr(actual, "dtype", None)
     got = getattr(got, "name", got)  # a tf.DType names itself in .name
     if str(got) != dtype:
@@ -141,15 +140,18 @@ def assert_builds_in(dtype: str, builder, args: tuple, inputs: Any, shape: tuple
     except Exception as error:  # the student's model, whatever it raises, fails this check plainly
         detail = f"{type(error).__name__}: {error}"
         raise AssertionError(
-            f"{task}: building or running the model in {dtype} ({sizes}) failed with {detail[:300]}. "
+            f"{task}: building or running the model in {dtype} ({sizes}) failed with "
+            f"{detail[:300]}. "
             f"Usual cause: a value or layer fixed to another float type, where {dtype} "
             "must flow through.") from None
     name = f"{task}'s output in {dtype} for {sizes}"
     assert_shape(output, shape, name=name)
     assert_dtype(output, dtype, name=name,
-                 hint="a layer or an input given a fixed float type instead of Keras's default one.")
+                 hint="a layer or an input given a fixed float type instead of Keras's "
+                      "default one.")
     if probabilities:
-        # A sum of a few probabilities is 1 to within a few roundings of the type; a thousand is ample.
+        # A sum of a few probabilities is 1 to within a few roundings of the type; a thousand
+        # is ample.
         tolerance = 1e3 * _EPSILON[dtype]
         sums = numpy_at_import.asarray(output, dtype=numpy_at_import.float64).sum(axis=-1)
         worst = float(numpy_at_import.abs(sums - 1.0).max()) if sums.size else 0.0
@@ -162,7 +164,8 @@ def assert_builds_in(dtype: str, builder, args: tuple, inputs: Any, shape: tuple
 
 
 def run_without(func, *args, forbidden: Iterable[str], task: str | None = None, **kwargs):
-    """Calls `func(*args, **kwargs)` with `forbidden` blocked (see `forbid`) and returns its result."""
+    """Calls `func(*args, **kwargs)` with `forbidden` blocked (see `forbid`) and returns its
+    result."""
     task = task or getattr(func, "__name__", "this exercise")
     with forbid(*forbidden, task=task, namespaces=[getattr(func, "__globals__", {})]):
         return func(*args, **kwargs)

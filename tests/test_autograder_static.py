@@ -11,8 +11,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograder import cheats, normalise, policy
+from autograder import cheats, normalise
+from autograder.course import Course
 from autograder.submissions import find
+from course_checks import policy
 
 
 def scan(src, assignment="rnn1_forward", setup="import numpy as np\nimport tensorflow as tf"):
@@ -34,7 +36,8 @@ def kinds(findings):
     ("import numpy\nnumpy.allclose = lambda *a: True", "replaces numpy.allclose"),
     ("import builtins\nbuiltins.isinstance = lambda *a: True", "replaces builtins.isinstance"),
     ("import builtins\nsetattr(builtins, 'abs', len)", "setattr() on builtins"),
-    ("import course_checks.testing as h\nh.assert_shape = print", "replaces course_checks.testing.assert_shape"),
+    ("import course_checks.testing as h\nh.assert_shape = print",
+     "replaces course_checks.testing.assert_shape"),
     ("np = None", "rebinds the set-up name 'np'"),
 ])
 def test_monkeypatching_is_found_through_aliases(src, detail):
@@ -76,8 +79,11 @@ def test_honest_answers_are_not_flagged(assignment, src):
 
 
 def test_every_course_assignment_has_a_forbidden_call_policy():
-    assert set(policy.FORBIDDEN) == {"rnn1_forward", "rnn2_bptt", "rnn3_clipping",
-                                     "rnn4_configurations"}
+    # The grader reads the course's table through the course's configuration.
+    course = Course("course")
+    assert course.policy.forbidden == policy.FORBIDDEN
+    assert set(course.policy.forbidden) == set(course.assignments) == {
+        "rnn1_forward", "rnn2_bptt", "rnn3_clipping", "rnn4_configurations"}
 
 
 def test_dynamic_tricks_are_reported_as_suspicious():
@@ -340,8 +346,9 @@ def test_the_guard_protects_every_helper_module_a_test_cell_calls(assignment):
     # guard, so every module a test cell takes a helper from is fingerprinted.
     import ast
 
-    from autograder.sandbox.guard import PROTECTED_ATTRIBUTES
+    from autograder.sandbox.guard import protected
 
+    watched = protected(Course("course").policy.protected_attributes)
     release = nbformat.read(f"course/release/{assignment}/{assignment}.ipynb", as_version=4)
     bound = _setup_imports(release)
     called = set()
@@ -351,6 +358,6 @@ def test_the_guard_protects_every_helper_module_a_test_cell_calls(assignment):
             called |= {n.id for n in ast.walk(ast.parse(cell.source)) if isinstance(n, ast.Name)}
     modules = {bound[name] for name in called & set(bound) if bound[name].startswith("rnn_")}
     assert modules, "the test cells call no course helper: the test reads the wrong cells"
-    unprotected = {m for m in modules if m not in PROTECTED_ATTRIBUTES}
+    unprotected = {m for m in modules if m not in watched}
     assert not unprotected, f"{assignment}: test cells call helpers of {unprotected}, not guarded"
     assert all(m.split(".")[0] in cheats.PATCHABLE_MODULES for m in modules)

@@ -2,16 +2,18 @@
 
 After the set-up cell the grader takes a fingerprint of everything a test cell trusts: the names
 the set-up cell bound (``np``, ``tf``, the test helpers), numpy's comparison functions, the
-``course_checks.testing`` and ``rnn_course_student`` helpers and the builtins. Before every test
-cell it takes the fingerprint again; anything that changed was monkeypatched by student code, so
-the grader flags the exercise and puts the originals back (so later exercises are graded against the real functions).
+helpers of the course's checks (its policy's ``PROTECTED_ATTRIBUTES``) and the builtins. Before
+every test cell it takes the fingerprint again; anything that changed was monkeypatched by
+student code, so the grader flags the exercise and puts the originals back (so later exercises
+are graded against the real functions).
 The fingerprints live in the grader process, not in the kernel, so a student cannot rewrite
 them; the snippets below run hidden (not stored in the notebook, not shown in feedback).
 """
 
 from .isolation import layers_off
 
-# Attributes of modules that test cells use to decide pass/fail.
+# Attributes of modules that test cells use to decide pass/fail, in any course. A course adds the
+# modules of its own checks (PROTECTED_ATTRIBUTES of its policy module: autograder/policy.py).
 PROTECTED_ATTRIBUTES = {
     "numpy": ["allclose", "isclose", "array_equal", "array_equiv", "all", "any", "abs", "max",
               "isfinite", "isnan", "testing", "asarray", "array"],
@@ -21,16 +23,16 @@ PROTECTED_ATTRIBUTES = {
     "builtins": ["abs", "all", "any", "isinstance", "len", "max", "min", "sum", "round", "float",
                  "int", "bool", "range", "zip", "print", "AssertionError", "Exception",
                  "getattr", "hasattr", "type", "callable", "sorted"],
-    "course_checks.testing": "*",  # every public helper the course's test cells call
-    "rnn_course_student.checks": "*",  # the same helpers, as the release notebooks import them
-    "rnn_course_student.references": "*",  # the Keras/TF values the visible tests compare with
-    "rnn_course_student.tasks": "*",  # the data rnn4's training checks learn from
-    "rnn_course_student.training": "*",  # the training loop those checks run
-    "rnn_course_student.probe": "*",  # the door the judge's calls come through
-    "rnn_course_student.forbidden": "*",  # the forbidden-call guard those calls run under
-    "rnn_course_student.probe_cells": "*",  # the probes of a cell class
-    "tensorflow.debugging": ["assert_near", "assert_equal"],
 }
+
+
+def protected(course: dict[str, list[str] | str] | None = None) -> dict[str, list[str] | str]:
+    """The guard's table with the course's modules added (a module in both: the union)."""
+    table = dict(PROTECTED_ATTRIBUTES)
+    for module, attributes in (course or {}).items():
+        mine = table.get(module, [])
+        table[module] = "*" if "*" in (mine, attributes) else sorted({*mine, *attributes})
+    return table
 
 # Defines the hidden helper once, right after the set-up cells. It keeps the originals in a
 # closure so a restore can rebind them; tampering with the closure only makes the next
@@ -87,9 +89,10 @@ del __rg_make
 '''
 
 
-def install_code(token: str) -> str:
-    """The set-up snippet; ``token`` is random per notebook so student code cannot name it."""
-    return INSTALL % {"protected": PROTECTED_ATTRIBUTES, "token": token}
+def install_code(token: str, course: dict[str, list[str] | str] | None = None) -> str:
+    """The set-up snippet, watching the guard's table and the ``course``'s modules; ``token`` is
+    random per notebook so student code cannot name it."""
+    return INSTALL % {"protected": protected(course), "token": token}
 
 
 def fingerprint_code(token: str) -> str:
