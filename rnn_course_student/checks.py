@@ -48,11 +48,13 @@ def _describe(value: Any) -> str:
 
 def _as_array(value: Any, name: str) -> np.ndarray:
     if value is None:
-        raise AssertionError(f"{name}: expected an array, got None. Usual cause: a missing `return`.")
+        raise AssertionError(f"{name}: expected an array, got None. Usual cause: a missing "
+                             "`return`.")
     try:
         return _asarray(value)
     except Exception as error:  # anything that will not become an array is a wrong answer
-        raise AssertionError(f"{name}: expected an array, got {_describe(value)} ({error}).") from None
+        raise AssertionError(
+            f"{name}: expected an array, got {_describe(value)} ({error}).") from None
 
 
 def assert_shape(actual: Any, expected_shape: tuple, name: str, hint: str | None = None) -> None:
@@ -114,7 +116,8 @@ def assert_close(
     allowed = atol + rtol * _abs(want64)
     bad = error > allowed
     if _any(bad) or _any(_isnan(error) & ~_isnan(want64)):
-        worst = _unravel_index(_argmax(_asarray(error - allowed)), error.shape) if error.size else ()
+        worst = (_unravel_index(_argmax(_asarray(error - allowed)), error.shape)
+                 if error.size else ())
         worst = tuple(int(i) for i in worst)
         message = (
             f"{name} does not match {reference}: {int(bad.sum())} of {bad.size} values differ; "
@@ -208,7 +211,7 @@ def assert_uses_simple_rnn(model, task: str, count: int | None = None) -> None:
                              f"as two), got {len(layers)}.")
 
 
-# --- blame in the right place -----------------------------------------------------------------------
+# --- blame in the right place --------------------------------------------------------------------
 # A later exercise that calls an earlier one is judged again with a trusted version of the earlier
 # one put in (by name, in the notebook's globals), so that it keeps its points when only the
 # earlier function is wrong.
@@ -330,7 +333,7 @@ def check_blaming_earlier(run_checks: Callable[[], None], later: Callable, *,
     except (Exception, EarlierTookTooLong) as error:
         first = (f"did not finish within {limit:g} s" if isinstance(error, EarlierTookTooLong)
                  else "failed with " + _first_line(error))
-    for array, copy in zip(arrays, saved):
+    for array, copy in zip(arrays, saved, strict=True):
         np.copyto(array, copy)
     namespace = getattr(later, "__globals__", {})
     second = io.StringIO()
@@ -347,10 +350,68 @@ def check_blaming_earlier(run_checks: Callable[[], None], later: Callable, *,
           f"with a trusted one, it passes.)")
 
 
+# --- naming a catalogued mistake ------------------------------------------------------------------
+# A failed visible check names the mistake when the student's function, run on the kit's fixed
+# inputs, gives the outputs of one the course has catalogued (rnn_course_student.fingerprints:
+# one-way fingerprints, no answer); the grader's hidden checks name it in the same words.
+
+# How long the student's function may run on the kit's fixed inputs (a few tiny arrays: a right
+# function takes milliseconds); one that runs longer is left to the check's own message.
+NAMING_TIME_LIMIT_S = 5.0
+
+
+def mistake_named(exercise: str, function: Callable, **trusted_earlier: Callable) -> str | None:
+    """The catalogued mistake `function` makes, in the grader's words, or None when its outputs
+    on the kit's fixed inputs have no catalogued fingerprint. The earlier functions it calls are
+    replaced by `trusted_earlier` (by name, in its globals) while it runs, as in
+    `check_blaming_earlier`, so that a later function is named for its own mistake; what it
+    prints is swallowed (output on stderr would cost the cell its points)."""
+    from rnn_course_student.fingerprints import name_mistake
+
+    limit = NAMING_TIME_LIMIT_S if inspect.isfunction(function) else None
+    namespace = getattr(function, "__globals__", {})
+    swallowed = io.StringIO()
+    try:
+        with substituted(namespace, **trusted_earlier), contextlib.redirect_stdout(swallowed), \
+                contextlib.redirect_stderr(swallowed), _time_limit(limit):
+            return name_mistake(exercise, function)
+    except EarlierTookTooLong:
+        return None
+
+
+def _detail(message: str) -> str:
+    """A check's message without its generic "Usual cause" (the named mistake replaces it)."""
+    for generic in (" Usual cause: ", " Also check: "):
+        message = message.split(generic)[0]
+    return message.strip()
+
+
+@contextlib.contextmanager
+def naming_mistakes(exercise: str, function: Callable,
+                    **trusted_earlier: Callable) -> Iterator[None]:
+    """Inside the block, a failing check (AssertionError) is raised again with the catalogued
+    mistake of `function` named first, followed by what the check saw; when its outputs match
+    no catalogued mistake, the failure is raised unchanged (with its generic hint).
+
+    Example (a visible test cell):
+        with naming_mistakes("rnn_forward", rnn_forward, rnn_step_forward=trusted_step_forward):
+            check_blaming_earlier(_check_states, rnn_forward,
+                                  rnn_step_forward=trusted_step_forward)
+    """
+    try:
+        yield
+    except AssertionError as failure:
+        named = mistake_named(exercise, function, **trusted_earlier)
+        if named is None:
+            raise
+        raise AssertionError(f"{named} What the check saw: {_detail(str(failure))}") from None
+
+
 # --- quizzes: partial credit per item ------------------------------------------------------------
 
 
-def quiz_score(answers: dict, expected: dict, points: float, why: dict | None = None) -> float | None:
+def quiz_score(answers: dict, expected: dict, points: float,
+               why: dict | None = None) -> float | None:
     """The points a quiz earns, in proportion to the items answered right (nbgrader reads a number
     shown as a test cell's result as its partial credit); the wrong items are printed with `why`.
 
@@ -363,7 +424,8 @@ def quiz_score(answers: dict, expected: dict, points: float, why: dict | None = 
         return None
     wrong = [item for item in expected if answers.get(item) != expected[item]]
     for item in wrong:
-        print(f"{item!r}: {answers.get(item)!r} is not the answer. {(why or {}).get(item, '')}".rstrip())
+        because = (why or {}).get(item, "")
+        print(f"{item!r}: {answers.get(item)!r} is not the answer. {because}".rstrip())
     if len(wrong) == len(expected):
         raise AssertionError(f"None of the {len(expected)} answers is right.")
     return round(points * (len(expected) - len(wrong)) / len(expected), 3)
@@ -387,7 +449,8 @@ def trusted_step_backward(dh_t, x_t, h_prev, h_t, W_x, W_h):
 
     x_t, h_prev, h_t, W_x, W_h = (tf.constant(_asarray(a, dtype=_float64))
                                   for a in (x_t, h_prev, h_t, W_x, W_h))
-    rest = tf.atanh(tf.clip_by_value(h_t, -1 + 1e-15, 1 - 1e-15)) - x_t @ W_x - h_prev @ W_h  # (B, H)
+    z_t = tf.atanh(tf.clip_by_value(h_t, -1 + 1e-15, 1 - 1e-15))  # (B, H)
+    rest = z_t - x_t @ W_x - h_prev @ W_h
     b = tf.zeros(W_h.shape[1], tf.float64)
     with tf.GradientTape() as tape:
         tape.watch([x_t, h_prev, W_x, W_h, b])

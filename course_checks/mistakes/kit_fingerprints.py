@@ -9,8 +9,13 @@ here (instructor side), checked for the two ways it could mislead:
 - collisions: two mutants (or a mutant and the right function) with the same fingerprint on the
   kit's inputs would make the kit name one for the other; such mutants are left out;
 - rounding edges: a value within `MARGIN` of a grid boundary could round either way for a
-  student whose arithmetic differs in the last bits; the grid's offset is chosen so that no
-  stored mutant's value is that close.
+  student whose arithmetic differs in the last bits (another order of sums, float32 on the way);
+  the grid's offset is chosen so that no value of the right function is that close (a right
+  answer then always has the right function's fingerprint, which is not stored), and a mutant
+  with a value that close at that offset is left out.
+
+The table is written into the kit module as a Python literal of strings and numbers, each line
+within the project's line length.
 
     python -m course_checks.mistakes.kit_fingerprints          # rewrites the kit module
     python -m course_checks.mistakes.kit_fingerprints --check  # fails if it is out of date
@@ -29,8 +34,11 @@ from course_checks.mistakes import rnn1, rnn2
 from rnn_course_student import fingerprints as kit
 
 MODULE = Path(kit.__file__)
-MARGIN = 1e-7  # how far from a rounding boundary every stored value must be
+# How far from a rounding boundary every value of the right function and of a stored mistake
+# must be: float32 arithmetic on values of order one differs by about 1e-7.
+MARGIN = 2e-6
 OFFSETS = [k / 97 for k in range(97)]  # candidate grid offsets, in grid steps
+WIDTH = 100  # the longest line written into the kit module
 
 # The exercises the kit fingerprints: arrays of many values (a scalar such as a parameter count
 # could be searched for), with a mistake that fixes every value (no undetermined parts).
@@ -49,21 +57,43 @@ def _outputs(exercise, function) -> list | None:
             for n in (exercise.graded or exercise.outputs)]
 
 
-def _near_edge(values: list, decimals: int, offset: float) -> bool:
+def _edge_distance(values: list, decimals: int, offset: float) -> float:
+    """How close the nearest of `values` comes to a rounding boundary of the grid (in values'
+    units): the grid rounds v * 10**decimals + offset to the nearest integer."""
     scaled = np.concatenate([np.ravel(v) for v in values]) * 10.0 ** decimals + offset
-    return bool(np.any(np.abs(scaled - np.floor(scaled) - 0.5) < MARGIN * 10.0 ** decimals))
+    return float(np.min(np.abs(scaled - np.floor(scaled) - 0.5), initial=0.5)) / 10.0 ** decimals
+
+
+def _near_edge(values: list, decimals: int, offset: float) -> bool:
+    return _edge_distance(values, decimals, offset) < MARGIN
+
+
+def _offset(right: list, runs: dict, decimals: int, exercise: str) -> float:
+    """The grid offset that keeps the right function's values clear of the edges and leaves out
+    the fewest mutants (then: the widest margin)."""
+    def score(offset):
+        kept = sum(not _near_edge(v, decimals, offset) for v in runs.values())
+        return kept, _edge_distance(right, decimals, offset)
+
+    usable = [o for o in OFFSETS if not _near_edge(right, decimals, o)]
+    if not usable:
+        raise ValueError(f"{exercise}: every grid offset puts a value of the right function "
+                         f"within {MARGIN:g} of a rounding edge; change the kit's inputs")
+    return max(usable, key=score)
 
 
 def build(salt: str) -> dict:
     """{exercise: {"decimals", "offset", "salt", "mistakes": {fingerprint: message}}}."""
     table = {}
     for exercise in EXERCISES:
-        runs = {m.key: _outputs(exercise, m.mutant) for m in exercise.mistakes if not m.undetermined}
-        runs = {k: v for k, v in runs.items() if v is not None and all(np.all(np.isfinite(a)) for a in v)}
+        runs = {m.key: _outputs(exercise, m.mutant)
+                for m in exercise.mistakes if not m.undetermined}
+        runs = {k: v for k, v in runs.items()
+                if v is not None and all(np.all(np.isfinite(a)) for a in v)}
         right = _outputs(exercise, exercise.reference)
         decimals = kit.DECIMALS
-        offset = next(o for o in OFFSETS if not any(_near_edge(v, decimals, o)
-                                                    for v in [right, *runs.values()]))
+        offset = _offset(right, runs, decimals, exercise.name)
+        runs = {k: v for k, v in runs.items() if not _near_edge(v, decimals, offset)}
         spec = {"decimals": decimals, "offset": offset, "salt": salt}
         prints = {k: kit.fingerprint(exercise.name, v, spec) for k, v in runs.items()}
         right_print = kit.fingerprint(exercise.name, right, spec)
@@ -76,21 +106,52 @@ def build(salt: str) -> dict:
     return table
 
 
+def _words(text: str, indent: str) -> str:
+    """A string as adjacent literals, each line within WIDTH (cut at spaces, which stay)."""
+    room = WIDTH - len(indent) - 3  # the quotes and a comma
+    lines, line = [], ""
+    for word in text.split(" "):
+        piece = word if not line else " " + word
+        if line and len(json.dumps(line + piece, ensure_ascii=False)) > room:
+            lines.append(line + " ")
+            line = word
+        else:
+            line += piece
+    lines.append(line)
+    return "\n".join(indent + json.dumps(part, ensure_ascii=False) for part in lines)
+
+
+def _literal(table: dict) -> str:
+    """The table as a Python literal: strings, numbers and dicts, sorted, lines within WIDTH."""
+    out = ["TABLE = {"]
+    for name in sorted(table):
+        spec = table[name]
+        out.append(f"    {json.dumps(name)}: {{")
+        for key in ("decimals", "offset", "salt"):
+            out.append(f"        {json.dumps(key)}: {json.dumps(spec[key])},")
+        out.append('        "mistakes": {')
+        for digest in sorted(spec["mistakes"]):
+            out.append(f"            {json.dumps(digest)}: (")
+            out.append(_words(spec["mistakes"][digest], " " * 16))
+            out.append("            ),")
+        out.append("        },")
+        out.append("    },")
+    out.append("}")
+    return "\n".join(out)
+
+
 def render(table: dict) -> str:
     source = MODULE.read_text()
     begin, end = f"\n{kit.BEGIN}\n", f"\n{kit.END}\n"  # the marker lines, not the constants
     head, _, rest = source.partition(begin)
     _, _, tail = rest.partition(end)
-    # JSON's layout keeps each sentence and hash on one line (pprint splits long strings word by
-    # word at this depth); the table holds only strings, numbers, lists and dicts, so it is
-    # also a Python literal.
-    body = "TABLE = " + json.dumps(table, indent=1, sort_keys=True, ensure_ascii=False)
-    return head + begin + body + end + tail
+    return head + begin + _literal(table) + end + tail
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if the kit module is out of date")
+    parser.add_argument("--check", action="store_true",
+                        help="fail if the kit module is out of date")
     args = parser.parse_args(argv)
     salt = next(iter(kit.TABLE.values()), {}).get("salt") or np.random.default_rng().bytes(8).hex()
     text = render(build(salt))
