@@ -1,14 +1,15 @@
 """ScrubHiddenTracebacks on its own: feedback keeps the student's frames, never a hidden line."""
 
 from nbformat.v4 import new_output
-from nbgrader_notebooks import HIDDEN, by_id, release, resources
 
 from autograder.preprocessors.scrub import (
     HIDDEN_FRAME,
     HIDDEN_MESSAGE,
     HIDDEN_OUTPUT,
+    UNSCRUBBED_FOR_TESTING,
     ScrubHiddenTracebacks,
 )
+from nbgrader_notebooks import HIDDEN, by_id, release, resources
 
 SECRET = "assert_allclose(square(np.array([-3.0])), [9.0], err_msg='hidden: negatives')"
 RED = "\x1b[0;31m"
@@ -22,8 +23,9 @@ def graded(outputs):
     return nb
 
 
-def scrub(nb):
-    nb, _ = ScrubHiddenTracebacks().preprocess(nb, resources())
+def scrub(nb, student="student"):
+    # nbgrader's converters name the student in resources["nbgrader"]
+    nb, _ = ScrubHiddenTracebacks().preprocess(nb, resources(nbgrader={"student": student}))
     return by_id(nb)["square_values"].outputs
 
 
@@ -50,3 +52,13 @@ def test_a_message_or_a_stream_quoting_a_hidden_line_is_replaced_whole():
 def test_outputs_without_hidden_lines_are_left_alone():
     out = new_output("error", ename="NotImplementedError", evalue="", traceback=["x", "y"])
     assert scrub(graded([out]))[0].traceback == ["x", "y"]
+
+
+def test_the_test_only_switch_leaves_only_the_named_students_unscrubbed(monkeypatch):
+    # The negative control of the graded attack batch (tests/test_sandbox_attacks.py) uses it.
+    monkeypatch.setenv(UNSCRUBBED_FOR_TESTING, "control,other")
+    def leak():
+        return graded([new_output("stream", name="stdout", text=f"I read: {SECRET}\n")])
+
+    assert scrub(leak(), student="control")[0].text == f"I read: {SECRET}\n"
+    assert scrub(leak(), student="student")[0].text == HIDDEN_OUTPUT

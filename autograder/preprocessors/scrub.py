@@ -1,12 +1,18 @@
 """Hide the lines of hidden tests that tracebacks and outputs would quote in feedback.
 
-A failing hidden test's traceback quotes the source lines it passed through, so the feedback
-would print the test; nbgrader's ClearHiddenTests removes the hidden blocks from the cells but
-not from the outputs. Every traceback frame line that quotes a hidden line is dropped (the
-failing line itself becomes a placeholder); frames in the student's own code and in libraries
-stay. An error message or a stream output that quotes a hidden line is replaced whole.
+nbgrader's ClearHiddenTests removes the hidden blocks from the cells but not from the outputs.
+The judge reports a failing hidden check as ``ename: message`` without a traceback, but hidden
+lines still reach an autograded notebook's outputs where a submission prints the course's files
+(graded with ``--sandbox none``, the fallback where bubblewrap cannot run, nothing hides the
+gradebook and the source notebooks from native code), and in the tracebacks of hidden blocks run
+in the kernel (an assignment in ``HIDDEN_IN_KERNEL``, or a notebook autograded by plain nbgrader).
+Every traceback frame line that quotes a hidden line is dropped (the failing line itself becomes
+a placeholder); frames in the student's own code and in libraries stay. An error message or a
+stream output that quotes a hidden line is replaced whole.
 Must run before ClearHiddenTests: it reads the hidden lines from the cells.
 """
+
+import os
 
 from nbconvert.filters import strip_ansi
 from nbgrader.preprocessors import NbGraderPreprocessor
@@ -44,10 +50,22 @@ def scrub_frame(frame: str, secret: set[str]) -> str:
     return "\n".join(kept)
 
 
+# The test suite's negative control: the feedback of the students named here is rendered without
+# the scrubbing (set in the environment). Never set in a real run.
+UNSCRUBBED_FOR_TESTING = "TESTING_ONLY_RNN_GRADE_UNSCRUBBED_STUDENTS"
+
+
+def _unscrubbed_for_testing() -> set[str]:
+    return {s.strip() for s in os.environ.get(UNSCRUBBED_FOR_TESTING, "").split(",") if s.strip()}
+
+
 class ScrubHiddenTracebacks(NbGraderPreprocessor):
     """Tracebacks, error messages and streams without hidden-test code."""
 
     def preprocess(self, nb, resources):
+        student = (resources or {}).get("nbgrader", {}).get("student")
+        if student is not None and student in _unscrubbed_for_testing():
+            return nb, resources
         self.secret = hidden_lines(nb)
         return super().preprocess(nb, resources)
 
