@@ -14,7 +14,8 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 from traitlets import Unicode
 
-RESULTS_FILE = "autograder-results.json"
+from .lms.gradebook import rows
+from .results import RESULTS_FILE, Result, read, results_path
 
 
 class CourseCsvExporter(ExportPlugin):
@@ -27,56 +28,50 @@ class CourseCsvExporter(ExportPlugin):
         if self.results:
             return self.results
         coursedir = getattr(self.parent, "coursedir", None)
-        return os.path.join(coursedir.root if coursedir else os.getcwd(), RESULTS_FILE)
+        return results_path(coursedir.root if coursedir else os.getcwd())
 
     def export(self, gradebook: Gradebook) -> None:
-        from .grade import FAILED  # imported here: nbgrader loads this plugin by name
-        from .report import read_results
-
         dest = self.to or "grades-export.csv"
-        statuses = {(r["student"], r["assignment"]): r
-                    for r in read_results(self._results_path())}
         assignments = sorted(a.name for a in gradebook.assignments
                              if not self.assignment or a.name in self.assignment)
-        notebooks = {a: _notebook(gradebook, a) for a in assignments}
-        cells = {a: sorted(c.name for c in nb.grade_cells) if nb else []
-                 for a, nb in notebooks.items()}
+        cells = {a: _grade_cells(gradebook, a) for a in assignments}
         header = ["student"]
         for a in assignments:
             header += [a, f"{a} max", f"{a} status", *[f"{a}:{c}" for c in cells[a]]]
         header += ["total", "total max"]
-        students = {s.id for s in gradebook.students} | {s for s, _ in statuses}
-        rows = []
-        for student in sorted(s for s in students if not self.student or s in self.student):
+        found = rows(gradebook, read(self._results_path()), assignments,
+                     [str(s) for s in self.student] or None)
+        by_student: dict[str, dict[str, Result]] = {}
+        for r in found:
+            by_student.setdefault(r.student, {})[r.assignment] = r
+        table = []
+        for student, mine in sorted(by_student.items()):
             row, total, total_max = [student], 0.0, 0.0
             for a in assignments:
-                status = statuses.get((student, a), {})
-                max_score = notebooks[a].max_score if notebooks[a] else ""
-                try:
-                    sub = gradebook.find_submission_notebook(a, a, student)
-                except MissingEntry:
-                    sub = None
-                if sub is None or status.get("status") == FAILED:
-                    row += ["", max_score, status.get("status", "not submitted")]
-                    row += [""] * len(cells[a])
-                    total_max += float(max_score or 0)
-                    continue
-                grades = {g.name: g.score for g in sub.grades}
-                row += [sub.score, sub.max_score, status.get("status", "graded")]
-                row += [grades.get(c, "") for c in cells[a]]
-                total += sub.score
-                total_max += sub.max_score
-            rows.append(row + [total, total_max])
+                r = mine[a]
+                row += ["" if r.score is None else r.score, r.max_score, r.status]
+                row += [r.cells.get(c, "") for c in cells[a]]
+                total += r.score or 0.0
+                total_max += float(r.max_score or 0)
+            table.append(row + [total, total_max])
         self.log.info("Exporting grades to %s", dest)
         with open(dest, "w", newline="") as f:
             w = csv.writer(f)
             w.writerow(header)
-            w.writerows(rows)
+            w.writerows(table)
 
 
-def _notebook(gradebook: Gradebook, assignment: str):
-    """The assignment's notebook (one per assignment in this course), or None."""
+def _grade_cells(gradebook: Gradebook, assignment: str) -> list[str]:
+    """The grade ids of the assignment's notebook (one per assignment in this course)."""
     try:
-        return gradebook.find_notebook(assignment, assignment)
+        return sorted(c.name for c in gradebook.find_notebook(assignment, assignment).grade_cells)
     except MissingEntry:
-        return None
+        return []
+
+
+def write(course, path: str) -> str:
+    """The per-cell CSV of the whole class, written to ``path``."""
+    exporter = CourseCsvExporter(to=path, results=results_path(course.root))
+    with Gradebook(course.db_url) as gb:
+        exporter.export(gb)
+    return path

@@ -29,6 +29,7 @@ from .preprocessors.feedback_style import FeedbackStyle
 from .preprocessors.latex_mathml import RenderLatexAsMathML
 from .preprocessors.readable_errors import ReadableErrors
 from .preprocessors.scrub import ScrubHiddenTracebacks
+from .results import Result
 
 TEMPLATES = str(Path(__file__).resolve().parent / "templates")
 TEMPLATE = "rnn_grade_feedback"  # extends nbgrader's "feedback"
@@ -104,14 +105,14 @@ def generate(course, assignment: str, student: str = "*") -> None:
                            f"{outcome.get('log', '')}\n{outcome.get('error', '')}")
 
 
-def write_feedback(course, results: list[dict]) -> list[str]:
-    """Writes ``<feedback>/<student>/<assignment>/<assignment>.html`` for each result (as saved
-    in the results file); returns their paths."""
+def write_feedback(course, results: list[Result]) -> list[str]:
+    """Writes ``<feedback>/<student>/<assignment>/<assignment>.html`` for each result; returns
+    their paths."""
     paths = []
     for r in results:
-        student, assignment = r["student"], r["assignment"]
+        student, assignment = r.student, r.assignment
         path = course.feedback_path(student, assignment)
-        autograded = r.get("autograded")
+        autograded = r.autograded
         if autograded and os.path.exists(autograded):
             generate(course, assignment, student)
         else:
@@ -122,10 +123,10 @@ def write_feedback(course, results: list[dict]) -> list[str]:
     return paths
 
 
-def _not_graded_page(r: dict) -> str:
-    reasons = "".join(f"<li>{html.escape(x)}</li>" for x in r["reasons"])
+def _not_graded_page(r: Result) -> str:
+    reasons = "".join(f"<li>{html.escape(x)}</li>" for x in r.reasons)
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'>{CSP_META}<title>"
-            f"{html.escape(r['assignment'])}</title></head><body>"
-            f"<h2>{html.escape(r['student'])}: {html.escape(r['assignment'])}</h2>"
-            f"<h3>{html.escape(r['status'])}</h3><ul>{reasons}</ul>"
+            f"{html.escape(r.assignment)}</title></head><body>"
+            f"<h2>{html.escape(r.student)}: {html.escape(r.assignment)}</h2>"
+            f"<h3>{html.escape(r.status)}</h3><ul>{reasons}</ul>"
             "<p>This submission could not be graded.</p></body></html>")

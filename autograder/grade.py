@@ -18,7 +18,6 @@ import time
 import warnings
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
 
 import nbformat
 from nbgrader.api import Gradebook
@@ -31,13 +30,11 @@ from .dispatch import dispatch as local_dispatch
 from .judge.secret import course_secret
 from .limits import Limits
 from .pipeline import RECORD_PREPROCESSORS, grade_notebook, release_files, run_steps
+from .results import DIGEST_KEY, FAILED, FLAGGED, GRADED, VERDICT_KEY, Result
+from .resume import graded_before
 from .sandbox import isolation
 from .submissions import Submission, find
 from .task import Findings, Graded, GradingTask, SourceCell
-
-GRADED, FLAGGED, FAILED = "graded", "flagged", "failed-to-grade"
-VERDICT_KEY = "rnn_grade"  # notebook metadata: status and reasons (read by the feedback template)
-DIGEST_KEY = "submission_sha256"  # in the verdict: the SHA-256 of the file graded
 
 
 class GradingStopped(RuntimeError):
@@ -46,23 +43,6 @@ class GradingStopped(RuntimeError):
     def __init__(self, message: str, results: list["Result"]):
         super().__init__(message)
         self.results = results
-
-
-@dataclass
-class Result:
-    student: str
-    assignment: str
-    status: str
-    reasons: list[str] = field(default_factory=list)
-    score: float | None = None
-    max_score: float | None = None
-    cells: dict[str, float | None] = field(default_factory=dict)  # grade id -> score
-    timings: dict[str, float] = field(default_factory=dict)
-    autograded: str | None = None  # path of the executed notebook
-
-    @property
-    def reason(self) -> str:
-        return "; ".join(self.reasons)
 
 
 def source_cells(course: Course, assignment: str) -> dict[str, SourceCell]:
@@ -255,8 +235,6 @@ def autograde(course: Course, submissions: str | list[Submission], jobs: int | N
                            notes=sub.notes, late=sub.late, secret=secret)
         tasks.append(task)
     if resume:
-        from .resume import graded_before
-
         before = {id(t): graded_before(course, t) for t in tasks}
         results.extend(r for r in before.values() if r is not None)
         tasks = [t for t in tasks if before[id(t)] is None]

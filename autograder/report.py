@@ -1,49 +1,14 @@
-"""Grade tables: the one printed after grading, its CSV, the results file, and the export.
-
-The results file (``<course>/autograder-results.json``) keeps each submission's status and
-reasons from the last run, which the gradebook has no place for; scores are always read back from
-the gradebook, so manual grades entered in nbgrader's formgrader show up in the export.
-"""
+"""The grade table printed after grading, and its CSV (the results file itself: results.py)."""
 
 import csv
-import json
-import os
-from dataclasses import asdict
 
-from nbgrader.api import Gradebook
-
-from .export import RESULTS_FILE
-from .grade import FAILED, FLAGGED, Result
+from .results import FAILED, FLAGGED, Result
 
 MARK = {FLAGGED: "*", FAILED: "!"}
 
 
 def _fmt(x) -> str:
     return "-" if x is None else f"{x:g}"
-
-
-def save_results(course, results: list[Result]) -> str:
-    """Merges this run into the results file (other students' entries are kept)."""
-    path = os.path.join(course.root, RESULTS_FILE)
-    merged = {f"{r['student']}/{r['assignment']}": r for r in load_results(course)}
-    for r in results:
-        merged[f"{r.student}/{r.assignment}"] = asdict(r)
-    with open(path, "w") as f:
-        json.dump(sorted(merged.values(), key=lambda r: (r["student"], r["assignment"])), f,
-                  indent=1)
-    return path
-
-
-def load_results(course) -> list[dict]:
-    return read_results(os.path.join(course.root, RESULTS_FILE))
-
-
-def read_results(path: str) -> list[dict]:
-    """The saved results (a list of Result dicts); empty if nothing was graded yet."""
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return json.load(f)
 
 
 def table(results: list[Result]) -> str:
@@ -87,14 +52,4 @@ def write_csv(results: list[Result], path: str) -> str:
         for r in sorted(results, key=lambda r: (r.student, r.assignment)):
             w.writerow([r.student, r.assignment, "" if r.score is None else r.score,
                         "" if r.max_score is None else r.max_score, r.status, r.reason])
-    return path
-
-
-def export(course, path: str) -> str:
-    """The per-cell CSV of the whole class (autograder/export.py), written to ``path``."""
-    from .export import CourseCsvExporter
-
-    exporter = CourseCsvExporter(to=path, results=os.path.join(course.root, RESULTS_FILE))
-    with Gradebook(course.db_url) as gb:
-        exporter.export(gb)
     return path

@@ -14,7 +14,7 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
 from .course import Course
-from .grade import DIGEST_KEY, FLAGGED, GRADED, VERDICT_KEY, Result
+from .results import DIGEST_KEY, SCORED, VERDICT_KEY, Result
 from .task import GradingTask
 
 
@@ -27,7 +27,7 @@ def graded_before(course: Course, task: GradingTask) -> Result | None:
         verdict = nbformat.read(path, as_version=4).metadata.get(VERDICT_KEY) or {}
     except Exception:  # noqa: BLE001 - a half-written or damaged copy: grade it again
         return None
-    if verdict.get("status") not in (GRADED, FLAGGED) or verdict.get(DIGEST_KEY) != hashlib.sha256(
+    if verdict.get("status") not in SCORED or verdict.get(DIGEST_KEY) != hashlib.sha256(
             task.submission).hexdigest():
         return None
     with Gradebook(course.db_url) as gb:

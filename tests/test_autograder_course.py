@@ -17,9 +17,10 @@ import sample_class as samples
 
 from autograder.course import Course
 from autograder.feedback import write_feedback
-from autograder.grade import FLAGGED, GRADED, autograde
+from autograder.grade import autograde
 from autograder.limits import Limits
 from autograder.preprocessors.scrub import hidden_lines
+from autograder.results import FLAGGED, GRADED
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "rnn1_forward"
@@ -71,9 +72,7 @@ def test_feedback_quotes_no_hidden_test(graded):
               if line not in released}
     assert secret, "the assignment should have hidden tests"
     for r in results.values():
-        from dataclasses import asdict
-
-        page = Path(write_feedback(course, [asdict(r)])[0]).read_text()
+        page = Path(write_feedback(course, [r])[0]).read_text()
         text = html.unescape(re.sub(r"<[^>]+>", "", page))
         own = "\n".join(c.source for c in nbformat.read(
             str(where / "class" / f"{r.student}_{ASSIGNMENT}.ipynb"), 4).cells)  # their code

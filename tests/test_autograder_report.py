@@ -1,7 +1,7 @@
 """The grade table never passes a notebook that could not be graded off as a real zero."""
 
-from autograder.grade import Result
 from autograder.report import table
+from autograder.results import Result
 
 
 def _row(text: str, student: str) -> list[str]:

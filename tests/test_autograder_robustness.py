@@ -21,8 +21,9 @@ import sample_class as samples
 
 from autograder import policy
 from autograder.course import Course
-from autograder.grade import FAILED, FLAGGED, GRADED, autograde
+from autograder.grade import autograde
 from autograder.limits import Limits
+from autograder.results import FAILED, FLAGGED, GRADED
 
 FIXTURE_COURSE = Path(__file__).parent / "fixtures" / "tiny_course"
 LIMITS = Limits(cell_timeout=2, setup_timeout=60, notebook_timeout=20, memory_mb=300)

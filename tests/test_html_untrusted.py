@@ -36,6 +36,7 @@ from autograder import feedback
 from autograder.cli import main
 from autograder.course import Course
 from autograder.preprocessors import clean_html
+from autograder.results import Result
 from autograder.similarity import report as similarity_report
 
 pytestmark = pytest.mark.slow
@@ -157,7 +158,7 @@ def pages(graded, tmp_path_factory):
     defences (the attacker cleaned at grading, and the uncleaned copy)."""
     course, results, _ = graded
     keep = tmp_path_factory.mktemp("pages")  # nbgrader empties a student's folder to rewrite it
-    written = feedback.write_feedback(course, list(results.values()))
+    written = feedback.write_feedback(course, [Result.from_dict(r) for r in results.values()])
     built = {}
     for student, path in zip(results, written, strict=True):
         built[student] = Path(shutil.copy(path, keep / f"{student}.html"))

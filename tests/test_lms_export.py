@@ -14,8 +14,15 @@ import nbformat
 import pytest
 
 from autograder.lms import canvas, discover, moodle
-from autograder.lms.export import Grade, canvas_csv, moodle_csv
+from autograder.lms.export import canvas_csv, moodle_csv
 from autograder.lms.samples import canvas_entry, canvas_roster, moodle_worksheet, write_zip
+from autograder.results import GRADED, Result
+
+
+def grade(student, assignment, score, max_score=None, status=GRADED) -> Result:
+    """A row of the exports: one Result with a score."""
+    return Result(student, assignment, status, score=score, max_score=max_score)
+
 
 TINY = os.path.join(os.path.dirname(__file__), "fixtures", "tiny_course", "source")
 COMPUTED = ("Current Score", "Current Points", "Current Grade", "Final Score", "Final Points",
@@ -98,10 +105,10 @@ def graded_class(tmp_path):
     m = discover(zip_path, ["tiny1", "tiny2"], releases, roster=roster)
     scores = {"bsmith": (2.5, "graded"), "alee": (None, "failed-to-grade"),
               "340936": (3.0, "flagged")}
-    grades = [Grade(s.student, s.assignment, *[scores[s.student][0], 3.0,
+    grades = [grade(s.student, s.assignment, *[scores[s.student][0], 3.0,
                                                scores[s.student][1]])
               for s in m.submissions]
-    grades += [Grade(s, a, None, 3.0, "not submitted") for s, a in m.not_submitted]
+    grades += [grade(s, a, None, 3.0, "not submitted") for s, a in m.not_submitted]
     return roster, grades
 
 
@@ -131,7 +138,7 @@ def test_canvas_round_trip_passes_the_importer_column_by_column(tmp_path, graded
 
 def test_canvas_new_assignment_column_and_points_mismatch_are_said(tmp_path, graded_class):
     roster, grades = graded_class
-    grades = grades + [Grade("bsmith", "tiny2", 1.0, 1.0)]
+    grades = grades + [grade("bsmith", "tiny2", 1.0, 1.0)]
     out = str(tmp_path / "canvas.csv")
     summary = canvas_csv(roster, grades, out, assignments=["tiny1", "tiny2"])
     _, imported = canvas_import(out, {s["ID"] for s in STUDENTS},
@@ -149,7 +156,7 @@ def test_canvas_header_without_sis_columns_in_the_roster_is_still_valid(tmp_path
         "Smith, Bob", '"Smith, Bob"'))
     roster = canvas.read_roster(str(path))
     out = str(tmp_path / "o.csv")
-    canvas_csv(roster, [Grade("340934", "tiny1", 2.0, 3.0)], out)
+    canvas_csv(roster, [grade("340934", "tiny1", 2.0, 3.0)], out)
     _, imported = canvas_import(out, {"340934"}, {101: "Tiny 1"})
     assert imported == {"340934": {101: "2"}}
 
@@ -169,10 +176,10 @@ def test_moodle_export_uses_an_identifier_moodle_can_map_and_no_empty_rows(tmp_p
         {"participant": 2, "Full name": "Ann Lee", "Email address": "ann@uni.example"},
         {"participant": 3, "Full name": "Kim Ng", "Email address": "kim@uni.example"},
         {"participant": 4, "Full name": "No Mail", "Email address": ""}]))
-    grades = [Grade("bob@uni.example", "tiny1", 2.5, 3.0),
-              Grade("bob@uni.example", "tiny2", None, 1.0, "failed-to-grade"),
-              Grade("ann@uni.example", "tiny1", None, 3.0, "failed-to-grade"),
-              Grade("stranger", "tiny1", 1.0, 3.0)]
+    grades = [grade("bob@uni.example", "tiny1", 2.5, 3.0),
+              grade("bob@uni.example", "tiny2", None, 1.0, "failed-to-grade"),
+              grade("ann@uni.example", "tiny1", None, 3.0, "failed-to-grade"),
+              grade("stranger", "tiny1", 1.0, 3.0)]
     out = str(tmp_path / "moodle.csv")
     summary = moodle_csv(roster, grades, out)
     imported = moodle_import(out, {"bob@uni.example", "ann@uni.example", "kim@uni.example"})
@@ -193,7 +200,7 @@ def test_canvas_column_can_be_chosen_and_muted_rows_are_not_students(tmp_path):
     roster = canvas.read_roster(str(path))
     assert [s.student for s in roster.students] == ["bsmith"]
     out = str(tmp_path / "o.csv")
-    summary = canvas_csv(roster, [Grade("bsmith", "tiny1", 2.0, 3.0)], out,
+    summary = canvas_csv(roster, [grade("bsmith", "tiny1", 2.0, 3.0)], out,
                          columns={"tiny1": "Forward pass (101)"})
     assert summary.warnings == []  # an existing column, worth the same points
     _, imported = canvas_import(out, {"340934"}, {101: "Forward pass"})

@@ -15,7 +15,14 @@ import nbformat
 import pytest
 
 from autograder.lms import canvas, discover, moodle
-from autograder.lms.export import Grade, canvas_csv, moodle_csv
+from autograder.lms.export import canvas_csv, moodle_csv
+from autograder.results import GRADED, Result
+
+
+def grade(student, assignment, score, max_score=None, status=GRADED) -> Result:
+    """A row of the exports: one Result with a score."""
+    return Result(student, assignment, status, score=score, max_score=max_score)
+
 
 FIXTURES = Path(__file__).parent / "fixtures" / "lms"
 ASSIGNMENTS = ["rnn1_forward", "rnn2_bptt"]
@@ -142,9 +149,9 @@ def canvas_importer_reads(path: Path, course_assignment_ids: set[str]) -> dict:
 
 def test_a_canvas_export_for_a_roster_with_integration_ids_imports_by_id(tmp_path,
                                                                           canvas_roster):
-    grades = [Grade("sobrien", "rnn1_forward", 7.5, 10), Grade("tnguyen", "rnn1_forward", 10, 10),
-              Grade("jmuller", "rnn1_forward", None, 10, "failed-to-grade"),
-              Grade("5005", "rnn1_forward", 3, 10)]
+    grades = [grade("sobrien", "rnn1_forward", 7.5, 10), grade("tnguyen", "rnn1_forward", 10, 10),
+              grade("jmuller", "rnn1_forward", None, 10, "failed-to-grade"),
+              grade("5005", "rnn1_forward", 3, 10)]
     out = tmp_path / "canvas.csv"
     summary = canvas_csv(canvas_roster, grades, str(out), assignments=["rnn1_forward"],
                          columns={"rnn1_forward": CANVAS_TITLE})
@@ -162,7 +169,7 @@ def test_a_canvas_export_for_a_roster_with_integration_ids_imports_by_id(tmp_pat
 def test_a_canvas_export_whose_titles_differ_from_the_course_ids_says_what_to_pass(
         tmp_path, canvas_roster):
     out = tmp_path / "canvas.csv"
-    summary = canvas_csv(canvas_roster, [Grade("sobrien", "rnn1_forward", 7.5, 10)], str(out))
+    summary = canvas_csv(canvas_roster, [grade("sobrien", "rnn1_forward", 7.5, 10)], str(out))
     read = canvas_importer_reads(out, {"4101", "4102"})
     assert read["assignments"] == {"rnn1_forward": None}  # Canvas would create an assignment
     warning = next(w for w in summary.warnings if "rnn1_forward" in w)
@@ -239,9 +246,9 @@ def moodle_importer_reads(path: Path, users: dict[str, str]) -> dict[str, dict[s
 
 def test_a_moodle_export_imports_for_every_row_and_leaves_out_who_has_no_score(tmp_path,
                                                                                worksheet):
-    grades = [Grade("sobrien@uni.example", "rnn1_forward", 7.5, 10),
-              Grade("tnguyen@uni.example", "rnn1_forward", None, 10, "failed-to-grade"),
-              Grade("bsmithjones@uni.example", "rnn1_forward", 4, 10)]
+    grades = [grade("sobrien@uni.example", "rnn1_forward", 7.5, 10),
+              grade("tnguyen@uni.example", "rnn1_forward", None, 10, "failed-to-grade"),
+              grade("bsmithjones@uni.example", "rnn1_forward", 4, 10)]
     out = tmp_path / "moodle.csv"
     summary = moodle_csv(worksheet, grades, str(out), assignments=["rnn1_forward"])
     emails = {s.email: s.name for s in worksheet.students}

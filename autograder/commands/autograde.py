@@ -3,7 +3,6 @@
 import os
 import sys
 import time
-from dataclasses import asdict
 
 from .. import engines
 from ..lms import grading as lms_options
@@ -35,6 +34,7 @@ def grade_class(course, submissions, args, feedback: bool, not_submitted=(), **e
     ``not_submitted``: Results without a score for roster students who sent nothing.
     """
     from .. import budget, report
+    from .. import results as results_file
     from ..feedback import write_feedback
     from ..grade import GradingStopped, autograde
     from ..limits import Limits
@@ -61,16 +61,16 @@ def grade_class(course, submissions, args, feedback: bool, not_submitted=(), **e
                             resume=getattr(args, "resume", False), **engine)
     except GradingStopped as stopped:  # what was graded is in the gradebook: show and keep it
         print(report.table(stopped.results))
-        report.save_results(course, stopped.results)
+        results_file.save(course.root, stopped.results)
         raise
     graded, results = results, results + list(not_submitted)
     print(report.table(results))
     csv_path = report.write_csv(results, args.csv or os.path.join(course.root, "grades.csv"))
-    report.save_results(course, results)
+    results_file.save(course.root, results)
     print(f"\n{len(results)} notebooks graded in {time.monotonic() - started:.0f} s "
           f"{_where(args)}; grade table: {csv_path}")
     if feedback:
-        paths = write_feedback(course, [asdict(r) for r in graded])
+        paths = write_feedback(course, graded)
         where = os.path.join(course.root, course.coursedir.feedback_directory)
         print(f"feedback (HTML, one per student and assignment): {where}/<student>/<assignment>/"
               f" ({len(paths)} files)")

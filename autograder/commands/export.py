@@ -30,9 +30,9 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     course = options.course(args)
     if not (args.canvas or args.moodle):
-        from .. import report
+        from ..export import write
 
-        print(report.export(course, args.out or os.path.join(course.root, "grades-export.csv")))
+        print(write(course, args.out or os.path.join(course.root, "grades-export.csv")))
         return 0
     from ..lms import canvas, export, gradebook, moodle
 

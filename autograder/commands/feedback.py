@@ -13,15 +13,15 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from .. import report
+    from .. import results as results_file
     from ..feedback import write_feedback
 
     course = options.course(args)
-    results = report.load_results(course)
+    results = results_file.load(course.root)
     if not results:
         print("nothing graded yet: run `rnn-grade autograde SUBMISSIONS` first", file=sys.stderr)
         return 1
-    chosen = [r for r in results if args.student in (None, r["student"])]
+    chosen = [r for r in results if args.student in (None, r.student)]
     if not chosen:
         print(f"no graded submission of student {args.student!r}", file=sys.stderr)
         return 1

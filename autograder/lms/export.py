@@ -1,6 +1,7 @@
 """Grades back out: CSV files that Canvas's and Moodle's gradebook imports accept.
 
-Both writers take plain rows (``Grade``: student, assignment, score, max, status), so they work
+Both writers take ``Result`` rows (autograder/results.py: student, assignment, score, max,
+status), so they work
 the same behind ``rnn-grade export`` and behind an nbgrader ExportPlugin. Scores are the
 gradebook's totals, manual grades from the formgrader included.
 
@@ -24,20 +25,9 @@ import csv
 import re
 from dataclasses import dataclass, field
 
+from ..results import FAILED, NOT_SUBMITTED, Result
 from . import canvas
 from .roster import Roster
-
-FAILED = "failed-to-grade"
-NOT_SUBMITTED = "not submitted"
-
-
-@dataclass
-class Grade:
-    student: str
-    assignment: str
-    score: float | None  # None: no score (failed to grade, not submitted)
-    max_score: float | None = None
-    status: str = "graded"
 
 
 @dataclass
@@ -99,15 +89,15 @@ def canvas_student_columns(header: list[str]) -> list[str]:
     return ["Student", "ID", *sis, "Section"]
 
 
-def _cells(grades: list[Grade]) -> dict[tuple[str, str], Grade]:
+def _cells(grades: list[Result]) -> dict[tuple[str, str], Result]:
     return {(g.student, g.assignment): g for g in grades}
 
 
-def _assignments(grades: list[Grade], assignments: list[str] | None) -> list[str]:
+def _assignments(grades: list[Result], assignments: list[str] | None) -> list[str]:
     return assignments or sorted({g.assignment for g in grades})
 
 
-def _cell(summary: ExportSummary, g: Grade | None, student: str, assignment: str) -> str:
+def _cell(summary: ExportSummary, g: Result | None, student: str, assignment: str) -> str:
     if g is not None and g.score is not None and g.status != FAILED:
         return _fmt(g.score)
     why = (f"{FAILED}: no score (fix or regrade it, then export again)"
@@ -116,7 +106,7 @@ def _cell(summary: ExportSummary, g: Grade | None, student: str, assignment: str
     return ""
 
 
-def canvas_csv(roster: Roster, grades: list[Grade], out: str,
+def canvas_csv(roster: Roster, grades: list[Result], out: str,
                assignments: list[str] | None = None, columns: dict[str, str] | None = None,
                points_possible: bool = False) -> ExportSummary:
     """Writes a CSV for Canvas's gradebook import (Grades > Import); see the module docstring."""
@@ -154,7 +144,7 @@ def canvas_csv(roster: Roster, grades: list[Grade], out: str,
     return summary
 
 
-def moodle_csv(roster: Roster, grades: list[Grade], out: str,
+def moodle_csv(roster: Roster, grades: list[Result], out: str,
                assignments: list[str] | None = None,
                columns: dict[str, str] | None = None) -> ExportSummary:
     """Writes a CSV for Moodle's "Import grades: CSV file"; see the module docstring."""

@@ -1,12 +1,11 @@
 """The LMS side of ``rnn-grade autograde``: its flags, the mapping report printed before any
 notebook runs, and a "not submitted" row for each roster student without a file."""
 
+from ..results import NOT_SUBMITTED, Result
 from . import canvas, moodle
 from .download import DownloadError
 from .mapping import LAYOUTS, LayoutError, Mapping, discover
 from .roster import Roster, RosterError, read_rows
-
-NOT_SUBMITTED = "not submitted"
 
 
 def add_arguments(p) -> None:
@@ -84,8 +83,6 @@ def record_roster(course, roster: Roster) -> None:
 
 def not_submitted(mapping: Mapping, course) -> list:
     """A row without a score for each roster student and assignment with no file."""
-    from ..grade import Result  # here: the flags above are read without loading the grader
-
     rows = []
     for student, assignment in mapping.not_submitted:
         release = course.release_notebook(assignment)

@@ -6,30 +6,24 @@
 Same rows and files as ``rnn-grade export --canvas`` / ``--moodle`` (export.py).
 """
 
-import json
-import os
-
 from nbgrader.plugins import ExportPlugin
 from traitlets import Bool, Unicode
 
+from ..results import RESULTS_FILE, read
 from . import canvas, export, moodle
-from .gradebook import rows, statuses
+from .gradebook import rows
 
 
 class _LmsExportPlugin(ExportPlugin):
     roster = Unicode("", help="the LMS's roster CSV (required)").tag(config=True)
-    results = Unicode("autograder-results.json",
+    results = Unicode(RESULTS_FILE,
                       help="rnn-grade's results file: which notebooks failed to grade"
                       ).tag(config=True)
 
     def _rows(self, gradebook):
         if not self.roster:
             raise ValueError(f"{type(self).__name__}.roster is required: the LMS's roster CSV")
-        found = []
-        if os.path.exists(self.results):
-            with open(self.results) as f:
-                found = json.load(f)
-        return rows(gradebook, statuses(found), [str(a) for a in self.assignment] or None,
+        return rows(gradebook, read(self.results), [str(a) for a in self.assignment] or None,
                     [str(s) for s in self.student] or None)
 
 
