@@ -389,7 +389,8 @@ def _detail(message: str) -> str:
 @contextlib.contextmanager
 def naming_mistakes(exercise: str, function: Callable,
                     **trusted_earlier: Callable) -> Iterator[None]:
-    """Inside the block, a failing check (AssertionError) is raised again with the catalogued
+    """Inside the block, a failing check (an AssertionError, or any exception the student's code
+    raised on the check's inputs) is raised again as an AssertionError with the catalogued
     mistake of `function` named first, followed by what the check saw; when its outputs match
     no catalogued mistake, the failure is raised unchanged (with its generic hint).
 
@@ -400,11 +401,13 @@ def naming_mistakes(exercise: str, function: Callable,
     """
     try:
         yield
-    except AssertionError as failure:
+    except Exception as failure:  # a mistake may also make the check's own inputs fail
         named = mistake_named(exercise, function, **trusted_earlier)
         if named is None:
             raise
-        raise AssertionError(f"{named} What the check saw: {_detail(str(failure))}") from None
+        saw = (_detail(str(failure)) if isinstance(failure, AssertionError)
+               else _first_line(failure))
+        raise AssertionError(f"{named} What the check saw: {saw}") from None
 
 
 # --- quizzes: partial credit per item ------------------------------------------------------------
