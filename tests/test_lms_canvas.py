@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from autograder.lms import LayoutError, canvas, discover
-from autograder.lms.samples import canvas_entry, canvas_roster, write_zip
+from lms_samples import canvas_entry, canvas_roster, write_zip
 
 TINY = os.path.join(os.path.dirname(__file__), "fixtures", "tiny_course", "source")
 ASSIGNMENTS = ["tiny1", "tiny2"]

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from autograder.lms import DownloadError, discover, download
-from autograder.lms.samples import canvas_entry, write_zip
+from lms_samples import canvas_entry, write_zip
 
 TINY = os.path.join(os.path.dirname(__file__), "fixtures", "tiny_course", "source")
 ASSIGNMENTS = ["tiny1", "tiny2"]

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import sample_class as samples
 from nbgrader.api import Gradebook
 
+import sample_class as samples
 from autograder.cli import main
 from autograder.course import Course
 from autograder.lms.plugins import CanvasExportPlugin
-from autograder.lms.samples import canvas_entry, canvas_roster, write_zip
+from lms_samples import canvas_entry, canvas_roster, write_zip
 
 FIXTURE_COURSE = Path(__file__).parent / "fixtures" / "tiny_course"
 # Generous limits: this test is about mapping and export, not time limits, on a busy machine.

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from autograder.lms import RosterError, discover, moodle
-from autograder.lms.samples import moodle_entry, moodle_worksheet, write_zip
+from lms_samples import moodle_entry, moodle_worksheet, write_zip
 
 TINY = os.path.join(os.path.dirname(__file__), "fixtures", "tiny_course", "source")
 ASSIGNMENTS = ["tiny1", "tiny2"]

@@ -1,23 +1,23 @@
 """rnn-grade demo: release a copy of the course, grade a sample class, show the table.
 
-The sample class is the test suite's (tests/sample_class.py), so the demo runs from a checkout
-of the repository, not from an installed package.
+The sample class is the course's (course_checks/sample_class.py): the course's typical mistakes
+and the hostile submissions the grader must survive, built from the course's own notebooks.
 """
 
-import importlib.util
 import os
 import shutil
 from pathlib import Path
+
+from course_checks import sample_class
 
 from . import options
 from .autograde import grade_class
 
 NAME = "demo"
-HELP = "release, grade a sample class from the test suite, print the table"
+HELP = "release, grade the course's sample class, print the table"
 CASES = ["correct", "empty", "typical_mistake", "only_first_exercise", "invalid_json",
          "edited_test", "monkeypatch_numpy", "calls_what_it_implements", "infinite_loop",
          "kernel_exit", "reads_hidden_tests"]
-SAMPLES = options.REPO / "tests" / "sample_class.py"
 
 
 def add_arguments(p) -> None:
@@ -29,21 +29,9 @@ def add_arguments(p) -> None:
     p.set_defaults(cell_timeout=20)  # the sample infinite loop costs one cell timeout
 
 
-def sample_class():
-    """The sample-class generator of the test suite."""
-    if not SAMPLES.exists():
-        raise FileNotFoundError(f"{SAMPLES} is missing: the demo runs from a checkout of the "
-                                "repository")
-    spec = importlib.util.spec_from_file_location("sample_class", SAMPLES)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def run(args) -> int:
     from ..course import Course
 
-    samples = sample_class()
     source = options.course(args)
     out = Path(args.out).resolve()
     work = out / "course"
@@ -60,9 +48,9 @@ def run(args) -> int:
     if class_dir.exists():
         shutil.rmtree(class_dir)
     first, *rest = course.assignments
-    paths = samples.make_class(course, str(class_dir), [first], CASES,
+    paths = sample_class.make_class(course, str(class_dir), [first], CASES,
                                outside_file=str(out / "ESCAPED.txt"))
-    paths += samples.make_class(course, str(class_dir), rest, ["correct"])
+    paths += sample_class.make_class(course, str(class_dir), rest, ["correct"])
     print(f"grading a sample class of {len(paths)} notebooks from {class_dir} ...")
     args.csv = str(out / "grades.csv")
     grade_class(course, str(class_dir), args, feedback=True)

@@ -1,7 +1,7 @@
 """Canvas and Moodle downloads and rosters, named exactly as the LMS names them.
 
-For tests and demonstrations: a class's notebooks go in, a zip comes out that looks like what
-an instructor downloads (see canvas.py and moodle.py for the formats), and roster CSVs like the
+Test support: a class's notebooks go in, a zip comes out that looks like what an instructor
+downloads (autograder/lms/canvas.py and moodle.py read the formats), and roster CSVs like the
 LMS's exports.
 """
 
