@@ -19,8 +19,9 @@ from nbgrader.utils import compute_checksum, determine_grade, is_grade, is_locke
 from . import normalise
 from .limits import Limits
 from .pipeline import grade_notebook, release_files
-from .preprocessors.execute import grade_id, is_test
+from .preprocessors.cells import grade_id, is_test
 from .preprocessors.readable_errors import readable_traceback
+from .sandbox import isolation
 from .task import GradingTask, SourceCell
 
 
@@ -75,7 +76,8 @@ def check(course, path: str, limits: Limits | None = None) -> CheckReport:
     with open(path, "rb") as f:
         task = GradingTask("self-check", assignment, f.read(), nbformat.writes(release),
                            release_cells(release), limits or Limits(),
-                           files=release_files(course.release_dir(assignment)))
+                           files=release_files(course.release_dir(assignment)),
+                           sandbox=isolation.choose("auto", warn=False))
     graded = grade_notebook(task)
     report.warnings += [f"{n}: grading will undo this" for n in graded.findings.repairs]
     run = graded.findings.execution

@@ -2,7 +2,7 @@
 
     submissions (folder or zip)    -> submissions.find: student, assignment, file
     -> make_task                      the file's bytes, the release, the gradebook's cells, limits
-    -> pipeline.grade_notebook        in workers, through dispatch.dispatch (pure, no gradebook)
+    -> pipeline.grade_notebook        in workers, through engines.dispatch (pure, no gradebook)
     -> record                         nbgrader's RECORD_PREPROCESSORS, gradebook written here
     -> Result                         score, status, reasons, timings
 
@@ -16,17 +16,15 @@ import hashlib
 import os
 import time
 import warnings
-from collections.abc import Callable
-from concurrent.futures import Executor
 
 import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.utils import is_grade
 from tqdm import tqdm
 
-from . import engines, normalise, policy
+from . import engines, normalise
 from .course import Course
-from .dispatch import dispatch as local_dispatch
+from .engines.dispatch import dispatch
 from .judge.secret import course_secret
 from .limits import Limits
 from .pipeline import RECORD_PREPROCESSORS, grade_notebook, release_files, run_steps
@@ -104,9 +102,15 @@ def late_timestamp(gb: Gradebook, task: GradingTask, reasons: list[str]) -> dict
 
 def record(course: Course, task: GradingTask, graded: Graded) -> Result:
     """Parent process: nbgrader's recording steps on the executed notebook, then the Result."""
-    # nbgrader's gradebook code trips SQLAlchemy autoflush warnings that mean nothing here.
-    warnings.filterwarnings("ignore", module="nbgrader")
-    warnings.filterwarnings("ignore", message=".*not in session.*")
+    # nbgrader's gradebook code trips SQLAlchemy autoflush warnings that mean nothing here
+    # (silenced while recording only: the filters of the process that grades stay its own).
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module="nbgrader")
+        warnings.filterwarnings("ignore", message=".*not in session.*")
+        return _record(course, task, graded)
+
+
+def _record(course: Course, task: GradingTask, graded: Graded) -> Result:
     findings, run = graded.findings, graded.findings.execution
     notes = task.notes
     result = Result(task.student, task.assignment, GRADED, reasons=list(notes))
@@ -176,31 +180,34 @@ def record(course: Course, task: GradingTask, graded: Graded) -> Result:
 def autograde(course: Course, submissions: str | list[Submission], jobs: int | None = None,
               limits: Limits | None = None, progress: bool = True,
               forbidden: dict[str, dict[str, list[str]]] | None = None,
-              executor: Executor | None = None, dispatch: Callable = local_dispatch,
-              sandbox: str = "auto", budgets: dict[str, float] | None = None,
-              scheduler: str | None = None, resume: bool = False) -> list[Result]:
+              engine: engines.Engine | None = None,
+              sandbox: isolation.Isolation | str = "auto", budgets: dict[str, float] | None = None,
+              resume: bool = False) -> list[Result]:
     """Grades every submission found under ``submissions`` (folder or zip), or those given.
 
     Args:
-        jobs: worker processes of the default executor (default: the number of cores).
+        jobs: worker processes of the local pool used when no ``engine`` is given (default:
+            the number of cores).
         forbidden: the forbidden-call table, assignment -> definition -> dotted names
-            (default ``policy.FORBIDDEN``).
-        executor: where ``grade_notebook`` runs (anything ``dispatch`` accepts; default a local
-            process pool of ``jobs`` workers, shut down afterwards).
-        dispatch: ``dispatch(fn, tasks, executor)`` yielding ``(task, Graded or exception)``.
-        scheduler: where the default executor runs: None (a local process pool), ``local:N``
-            (a Dask LocalCluster) or a Dask scheduler's address (autograder/engines).
+            (default: the course's, ``course.policy.forbidden``).
+        engine: where ``grade_notebook`` runs (autograder/engines: the local pool or Dask,
+            e.g. ``engines.from_arguments(args)``); the caller closes it. Default: a local pool
+            of ``jobs`` workers.
         resume: keep what an earlier run recorded for the same files; grade only the rest.
-        sandbox: the kernels' OS isolation, ``auto``, ``bwrap`` or ``none``
-            (autograder/sandbox/isolation.py); ``bwrap`` raises where bubblewrap cannot run.
+        sandbox: the kernels' OS isolation chosen for the run (autograder/sandbox/isolation.py
+            ``choose``), or its mode, ``auto``, ``bwrap`` or ``none``, to choose it here;
+            ``bwrap`` raises where bubblewrap cannot run.
         budgets: assignment -> seconds for its notebooks' student code, replacing
             ``limits.notebook_timeout`` (autograder/budget.py derives them).
     """
     limits = limits or Limits()
-    # Decided once, here: every worker then runs the same isolation (or fails to, and says so).
-    sandbox = isolation.choose(sandbox, warn=False).mode
-    forbidden = policy.FORBIDDEN if forbidden is None else forbidden
-    jobs = jobs or os.cpu_count() or 1
+    # Decided once per run: every worker then runs the same isolation (or fails to, and says so).
+    if isinstance(sandbox, str):
+        sandbox = isolation.choose(sandbox, warn=False)
+    engine = engine or engines.start(None, jobs)  # a local pool: nothing to close
+    forbidden = course.policy.forbidden if forbidden is None else forbidden
+    # N kernels side by side on N cores get a thread pool each (unknown for a remote cluster).
+    threads = max(1, (os.cpu_count() or 1) // (engine.jobs or os.cpu_count() or 1))
     assignments = course.assignments
     course.ensure_released(assignments)
     secret = course_secret(course.root)  # the judge's cases are drawn from it, per student
@@ -231,8 +238,9 @@ def autograde(course: Course, submissions: str | list[Submission], jobs: int | N
             task_limits = dataclasses.replace(limits, notebook_timeout=budgets[a])
         task = GradingTask(sub.student, a, data, release, cells, task_limits,
                            forbidden.get(a, {}), files, deny,
-                           threads=max(1, (os.cpu_count() or 1) // jobs), sandbox=sandbox,
-                           notes=sub.notes, late=sub.late, secret=secret)
+                           threads=threads, sandbox=sandbox,
+                           notes=sub.notes, late=sub.late, secret=secret,
+                           protected=course.policy.protected_attributes)
         tasks.append(task)
     if resume:
         before = {id(t): graded_before(course, t) for t in tasks}
@@ -240,9 +248,7 @@ def autograde(course: Course, submissions: str | list[Submission], jobs: int | N
         tasks = [t for t in tasks if before[id(t)] is None]
     bar = tqdm(total=len(subs), desc="grading", unit="notebook", disable=not progress)
     bar.update(len(results))
-    engine = executor
     try:
-        engine = engines.start(scheduler, jobs) if executor is None else executor
         for task, outcome in dispatch(grade_notebook, tasks, engine):
             started = time.monotonic()
             if isinstance(outcome, BaseException):
@@ -259,6 +265,4 @@ def autograde(course: Course, submissions: str | list[Submission], jobs: int | N
                              f"are kept", results) from None
     finally:
         bar.close()
-        if executor is None and engine is not None:  # ours to close
-            engine.close()
     return sorted(results, key=lambda r: (r.student, r.assignment))

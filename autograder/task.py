@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from .cheats import Finding
 from .limits import Limits
+from .sandbox.isolation import Isolation
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,13 @@ class GradingTask:
     files: dict[str, bytes] = field(default_factory=dict)  # the release folder's other files
     deny: list[str] = field(default_factory=list)  # folders the kernel may not read
     threads: int = 0  # math-library threads for the kernel (0: the libraries' default)
-    sandbox: str = "auto"  # OS isolation of the kernel: "bwrap", "none" or "auto" (see sandbox/)
+    # The kernel's OS isolation, chosen once for the run (autograder.sandbox.isolation.choose).
+    sandbox: Isolation | None = None
     notes: list[str] = field(default_factory=list)  # what finding the file said (a wrong name)
     late: bool = False  # the LMS marked the submission late (see grade.late_timestamp)
     secret: str = ""  # the course secret the judge draws its cases from (never sent to a kernel)
+    # module -> attributes the runtime guard watches besides its own (the course's policy)
+    protected: dict[str, list[str] | str] = field(default_factory=dict)
 
 
 @dataclass

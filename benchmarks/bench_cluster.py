@@ -36,8 +36,8 @@ from rnn_course_student.environment import quiet_tensorflow  # noqa: E402
 quiet_tensorflow()
 
 import provenance  # noqa: E402
-import sample_class as samples  # noqa: E402
 
+import sample_class as samples  # noqa: E402
 from autograder import engines  # noqa: E402
 from autograder.course import Course  # noqa: E402
 from autograder.grade import autograde  # noqa: E402
@@ -71,7 +71,7 @@ def grade(base: Path, copy: Path, submissions: Path, jobs: int, sandbox: str, en
     shutil.copytree(base, copy)
     started = time.perf_counter()
     results = autograde(Course(str(copy)), str(submissions), jobs=jobs, progress=False,
-                        limits=Limits(cell_timeout=300), executor=engine, sandbox=sandbox)
+                        limits=Limits(cell_timeout=300), engine=engine, sandbox=sandbox)
     return time.perf_counter() - started, results
 
 

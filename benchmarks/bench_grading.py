@@ -46,8 +46,8 @@ quiet_tensorflow()
 sys.path.insert(0, str(REPO / "tests"))  # the sample class is test data
 
 import provenance  # noqa: E402
-import sample_class as samples  # noqa: E402
 
+import sample_class as samples  # noqa: E402
 from autograder.course import Course  # noqa: E402
 from autograder.grade import autograde  # noqa: E402
 from autograder.limits import Limits  # noqa: E402
@@ -123,7 +123,7 @@ def time_rnn_grade(course_dir: Path, jobs: int, iso: isolation.Isolation) -> dic
     """`rnn-grade autograde` under the isolation ``iso``: the run's record."""
     started = time.perf_counter()
     results = autograde(Course(str(course_dir)), str(course_dir / "submitted"), jobs=jobs,
-                        limits=Limits(cell_timeout=300), progress=False, sandbox=iso.mode)
+                        limits=Limits(cell_timeout=300), progress=False, sandbox=iso)
     wall = time.perf_counter() - started
     return {"name": f"rnn-grade autograde --jobs {jobs} --sandbox {iso.mode}", "jobs": jobs,
             "isolation": provenance.isolation(iso), "wall_s": round(wall, 2),

@@ -9,6 +9,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.utils import compute_checksum
 
 from autograder.limits import Limits
+from autograder.sandbox import isolation
 from autograder.task import Findings, GradingTask, SourceCell
 
 HIDDEN = ("### BEGIN HIDDEN TESTS\n"
@@ -56,10 +57,12 @@ def source_cells(nb=None) -> dict[str, SourceCell]:
 
 
 def task(submission=None, forbidden=None, **limits) -> GradingTask:
+    """A task of the tiny notebook, under the sandbox ``auto`` finds here."""
     submission = submission if submission is not None else release()
     data = submission if isinstance(submission, bytes) else nbformat.writes(submission).encode()
     return GradingTask("ada", "tiny", data, nbformat.writes(release()), source_cells(),
-                       Limits(**limits), forbidden or {})
+                       Limits(**limits), forbidden or {},
+                       sandbox=isolation.choose("auto", warn=False))
 
 
 def resources(t: GradingTask | None = None, **extra) -> dict:

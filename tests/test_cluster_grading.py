@@ -16,16 +16,18 @@ import threading
 import time
 from pathlib import Path
 
-import dask_processes
 import pytest
-import sample_class as samples
 from distributed import Client
 from nbgrader.api import Gradebook
 
+import dask_processes
+import sample_class as samples
 from autograder.cli import main
 from autograder.course import Course
-from autograder.grade import FAILED, autograde
+from autograder.engines import open_engine
+from autograder.grade import autograde
 from autograder.limits import Limits
+from autograder.results import FAILED
 
 FIXTURE_COURSE = Path(__file__).parent / "fixtures" / "tiny_course"
 LIMIT_ARGS = ["--timeout", "5", "--setup-timeout", "60", "--memory-mb", "500",
@@ -136,10 +138,11 @@ def test_a_worker_killed_mid_batch_loses_no_notebook_and_grades_none_twice(
 
     killer = threading.Thread(target=kill_a_busy_worker, daemon=True)
     killer.start()
-    results = autograde(Course(str(course)), str(released / "class"), progress=False,
-                        limits=Limits(cell_timeout=5, setup_timeout=60, memory_mb=500,
-                                      notebook_timeout=60),
-                        sandbox="auto", scheduler=cluster.address)
+    with open_engine(cluster.address) as engine:
+        results = autograde(Course(str(course)), str(released / "class"), progress=False,
+                            limits=Limits(cell_timeout=5, setup_timeout=60, memory_mb=500,
+                                          notebook_timeout=60),
+                            sandbox="auto", engine=engine)
     killer.join(timeout=10)
 
     assert killed, "a worker was killed while it had a notebook"

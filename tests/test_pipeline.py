@@ -2,20 +2,22 @@
 
 ``grade_notebook`` gets everything from the GradingTask (the hidden tests come from its source
 cells, not a gradebook) and its Graded result crosses a process boundary; ``dispatch`` keeps
-going when a worker fails.
+going when a task's worker dies.
 """
 
 import logging
 import pickle
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 
 import nbformat
 import pytest
 from nbgrader.utils import determine_grade
-from nbgrader_notebooks import by_id, release, task
 
-from autograder.dispatch import dispatch
+from autograder.engines import open_engine
+from autograder.engines.dispatch import WorkerLost, dispatch
 from autograder.pipeline import grade_notebook
+from dask_processes import kill_own_worker_if_negative
+from nbgrader_notebooks import by_id, release, task
 
 LOG = logging.getLogger("test")
 LIMITS = {"cell_timeout": 5, "setup_timeout": 60, "memory_mb": 500}
@@ -48,12 +50,8 @@ def test_an_unreadable_file_comes_back_without_a_notebook_and_says_why():
 
 
 def test_dispatch_reports_a_lost_task_and_goes_on():
-    def work(n):
-        if n == 2:
-            raise RuntimeError("worker lost")
-        return n * 10
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        out = dict(dispatch(work, [1, 2, 3], pool))
-    assert (out[1], out[3]) == (10, 30)
-    assert isinstance(out[2], RuntimeError)
+    tasks = [(1, 0), (-1, 0), (3, 0)]  # the second kills every worker process it runs in
+    with open_engine(None, jobs=2, worker_losses=0) as engine:
+        out = dict(dispatch(kill_own_worker_if_negative, tasks, engine))
+    assert (out[(1, 0)][0], out[(3, 0)][0]) == (1, 9)
+    assert isinstance(out[(-1, 0)], WorkerLost) and "worker lost" in str(out[(-1, 0)])

@@ -26,10 +26,11 @@ def add_arguments(p) -> None:
     p.set_defaults(notebook_timeout=None)
 
 
-def grade_class(course, submissions, args, feedback: bool, not_submitted=(), **engine):
+def grade_class(course, submissions, args, feedback: bool, not_submitted=()):
     """Grades, prints the table, writes the CSV and results file (and feedback); the Results.
 
-    ``engine``: ``executor``/``dispatch`` for ``grade.autograde`` (default: local workers).
+    The sandbox (``--sandbox``) and the engine (``--jobs``, ``--scheduler``) are chosen here,
+    once for the run, and handed to grading.
     ``submissions``: a folder or zip, or Submissions already mapped (autograder/lms);
     ``not_submitted``: Results without a score for roster students who sent nothing.
     """
@@ -54,34 +55,29 @@ def grade_class(course, submissions, args, feedback: bool, not_submitted=(), **e
         budgets, lines = budget.budgets(course.root, course.assignments, limits.notebook_timeout)
         print("notebook budgets (student code of one notebook):")
         print("\n".join("  " + line for line in lines))
+    engine = engines.from_arguments(args)
     try:
-        results = autograde(course, submissions, jobs=args.jobs, limits=limits,
-                            progress=not args.no_progress, sandbox=sandbox.mode,
-                            budgets=budgets, scheduler=getattr(args, "scheduler", None),
-                            resume=getattr(args, "resume", False), **engine)
+        results = autograde(course, submissions, limits=limits, engine=engine,
+                            progress=not args.no_progress, sandbox=sandbox,
+                            budgets=budgets, resume=getattr(args, "resume", False))
     except GradingStopped as stopped:  # what was graded is in the gradebook: show and keep it
         print(report.table(stopped.results))
         results_file.save(course.root, stopped.results)
         raise
+    finally:
+        engine.close()
     graded, results = results, results + list(not_submitted)
     print(report.table(results))
     csv_path = report.write_csv(results, args.csv or os.path.join(course.root, "grades.csv"))
     results_file.save(course.root, results)
     print(f"\n{len(results)} notebooks graded in {time.monotonic() - started:.0f} s "
-          f"{_where(args)}; grade table: {csv_path}")
+          f"on {engine.description}; grade table: {csv_path}")
     if feedback:
         paths = write_feedback(course, graded)
         where = os.path.join(course.root, course.coursedir.feedback_directory)
         print(f"feedback (HTML, one per student and assignment): {where}/<student>/<assignment>/"
               f" ({len(paths)} files)")
     return results
-
-
-def _where(args) -> str:
-    scheduler = getattr(args, "scheduler", None)
-    if scheduler:
-        return f"on Dask ({scheduler})"
-    return f"with {args.jobs or os.cpu_count()} workers"
 
 
 def run(args) -> int:

@@ -1,6 +1,7 @@
 """Engines that run one picklable task over many payloads: the local process pool or Dask.
 
-Every engine has the same shape, so the grader's dispatch loop does not care which one runs:
+Every engine has the same shape, so the grader's dispatch loop (``dispatch.py``) does not care
+which one runs:
 
     with open_engine(scheduler=None, jobs=4) as engine:       # None: the local pool
         for key, outcome in engine.run(task, {key: payload, ...}):
@@ -41,7 +42,8 @@ class EngineLost(RuntimeError):
 
 
 class Engine(Protocol):
-    description: str
+    description: str  # in words, for the end of a run ("a local pool of 4 worker processes")
+    jobs: int | None  # tasks it runs at once on one machine (None: unknown, a remote cluster)
 
     def run(self, task: Callable[[Any], Any],
             payloads: Mapping[Hashable, Any]) -> Iterator[tuple[Hashable, Outcome]]: ...
@@ -66,7 +68,8 @@ def parse_scheduler(scheduler: str | None) -> tuple[str, str | int | None]:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    """``--scheduler`` and ``--resume`` of ``rnn-grade autograde``."""
+    """``--scheduler`` and ``--resume`` of ``rnn-grade autograde``; ``from_arguments`` builds the
+    engine from ``--scheduler`` and ``--jobs`` (commands/options.add_workers)."""
     p.add_argument("--scheduler", metavar="ADDRESS", type=_scheduler_argument,
                    help="grade on a Dask cluster: its scheduler's address (tcp://host:8786), "
                         "or local:N for a Dask LocalCluster of N worker processes here "
@@ -100,6 +103,11 @@ def start(scheduler: str | None = None, jobs: int | None = None,
         else:
             engine = DaskEngine.connect(where)  # the scheduler's own allowed-failures
     return engine
+
+
+def from_arguments(args: argparse.Namespace) -> Engine:
+    """The engine ``--scheduler`` and ``--jobs`` name; the caller closes it."""
+    return start(getattr(args, "scheduler", None), getattr(args, "jobs", None))
 
 
 @contextmanager

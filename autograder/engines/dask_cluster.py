@@ -52,9 +52,11 @@ def _outcome(future) -> Outcome:
 
 
 class DaskEngine:
-    def __init__(self, client: Client, description: str, cluster: LocalCluster | None = None):
+    def __init__(self, client: Client, description: str, cluster: LocalCluster | None = None,
+                 jobs: int | None = None):
         self.client = client
         self.description = description
+        self.jobs = jobs  # worker processes here (a LocalCluster's); None for a remote scheduler
         self.cluster = cluster
         self.no_workers_timeout = NO_WORKERS_TIMEOUT_S
         self.lost = False
@@ -95,7 +97,8 @@ class DaskEngine:
                                    host="127.0.0.1", dashboard_address=None,
                                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
         client = Client(cluster, set_as_default=False)
-        return cls(client, f"a Dask LocalCluster of {workers} worker processes", cluster)
+        return cls(client, f"a Dask LocalCluster of {workers} worker processes", cluster,
+                   jobs=workers)
 
     def prepare(self, module: str) -> None:
         """Imports ``module`` on the scheduler and every worker now (they unpickle tasks that

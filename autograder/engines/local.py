@@ -19,7 +19,8 @@ from . import WORKER_LOSSES, Outcome
 
 def _main_module_readable_by_spawn() -> None:
     """multiprocessing's spawn reads ``__main__.__spec__``, which a host that runs Python from a
-    string (``python -c``, pytest-xdist's workers) may not define: None is what Python sets there."""
+    string (``python -c``, pytest-xdist's workers) may not define: None is what Python sets
+    there."""
     main = sys.modules.get("__main__")
     if main is not None and not hasattr(main, "__spec__"):
         main.__spec__ = None

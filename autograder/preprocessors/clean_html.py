@@ -28,6 +28,7 @@ from nbgrader.utils import is_locked, is_solution
 
 from ..html_policy import clean_fragment, clean_svg, differs, removed
 
+
 # ---- markdown -----------------------------------------------------------------------------
 class _AnyAttachment(dict):
     """A cell's attachments where a missing one is empty, not an error (nbconvert raises on a

@@ -1,27 +1,26 @@
-"""Run one student notebook: nbgrader's Execute, fenced in by limits, a watchdog and the guard.
+"""Run one student notebook: nbgrader's Execute, fenced in by the task's limits, its sandbox, the
+guard and the judge.
 
-What it adds to nbgrader's ``Execute``, all through nbclient's hooks (``on_cell_start``,
-``on_cell_execute``, ``on_cell_executed``) and its ``timeout_func``:
-- a time limit per cell, a separate generous one for set-up cells (grade id ``setup_*``: the
-  TensorFlow import must never cost points on a busy machine), and a budget for the whole
-  notebook (set-up excluded), so an infinite loop costs one cell's timeout, not cells x timeout;
-- a watchdog thread that kills the kernel past the notebook's hard deadline or its memory limit;
-- once a cell hits its time limit, what is left of the notebook's budget is capped at one more
-  cell timeout (the cells after a hang mostly call the same hanging code), and a cell that
-  ignores the interrupt is killed at twice its limit, so a hang costs about two cell timeouts;
-- a dead kernel (``os._exit``, segfault, killed) ends the run instead of aborting the batch;
-  cells not run get an error output so nbgrader never gives them points for being silent;
-- the kernel is the sandboxed one (autograder/sandbox/), found by a private KernelSpecManager,
-  talking over IPC sockets in a private folder; under bubblewrap (``--sandbox``) it also runs
-  in its own namespaces and cgroup, seeing only its working folder and that socket folder;
+Everything comes from the ``GradingTask`` in ``resources["task"]`` (limits, the sandbox chosen
+for the run, the folders the kernel may not read) and ``resources["metadata"]["path"]`` (the
+working folder); what happened goes to ``resources["findings"].execution``. What it adds to
+nbgrader's ``Execute``, all through nbclient's hooks and its ``timeout_func``:
+- a time limit per cell, a generous one for set-up cells (grade id ``setup_*``: the TensorFlow
+  import must never cost points on a busy machine), and a budget for all other cells together;
+  the first cell to hang is not charged to the budget (a hanging function's own test must not
+  starve the other exercises); from the second, what is left is capped at one more cell limit,
+  as the cells after a hang mostly call the same hanging code;
+- the watchdog (autograder/sandbox/watchdog.py): the kernel killed past twice a cell's limit
+  (the interrupt ignored), past the notebook's budget or over its memory;
+- a dead kernel ends the run instead of aborting the batch; cells not run get an error output,
+  so nbgrader never gives them points for being silent;
+- the sandboxed kernel (autograder/sandbox/), found by a private KernelSpecManager, talking over
+  IPC sockets in a private folder;
 - the runtime guard (autograder/sandbox/guard.py): fingerprints after set-up, checks (and
   restores) before each test cell and before its hidden checks;
-- the judge (autograder/judge/): the kernel runs only the visible part of a test cell (the source
-  is swapped in ``on_cell_start`` and put back after the cell), then the judge runs the cell's
-  hidden blocks in this process, calling the student's answers through the kernel client, and
-  its verdict goes into the cell's outputs: a failure first, a partial score as the result.
-Reads the notebook's limits and sandbox from ``resources["task"]`` and
-``resources["metadata"]["path"]``; writes what happened to ``resources["findings"].execution``.
+- the judge (autograder/judge/, preprocessors/judging.py): the kernel runs only the visible part
+  of a test cell, then the judge runs its hidden blocks in this process, calling the student's
+  answers through the kernel client; its verdict goes into the cell's outputs.
 """
 
 import ast
@@ -31,31 +30,25 @@ import os
 import secrets
 import shutil
 import tempfile
-import threading
 import time
 
-from queue import Empty
-
-import psutil
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_core.utils import run_sync
-from jupyter_core.utils import ensure_async
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbformat import reads as _nbformat_reads
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
-from nbgrader.utils import is_grade, is_solution
-from traitlets import Float, Integer, Unicode
+from traitlets import Unicode
 
-from ..judge import CallTimeout, Channel, ChannelDead, Judge, Verdict
+from ..judge import CallTimeout
 from ..judge import hidden as hidden_tests
-from ..judge.channel import request_expression
+from ..judge import kernel as judge_kernel
 from ..judge.judge import JudgeSetupError
 from ..judge.secret import ENV as SECRET_ENV
-from ..judge.secret import check_key
-from ..limits import Limits
 from ..sandbox import bwrap, guard, isolation, launch
+from ..sandbox.watchdog import Watchdog
 from ..task import Execution
+from .cells import error_output, grade_id, is_setup, is_test
+from .judging import apply_verdict, has_hidden_tests, judge_for
 
 SKIP_TAG = "rnn-grade-not-run"
 # Output one cell may send (bytes of text and data) before the rest is dropped as it arrives, so
@@ -67,66 +60,23 @@ PROCESS_LIMIT = "starting more processes than the limit"
 ONLY_HIDDEN = "# this cell's checks are run by the grader"
 # The kit's modules the judge's calls go through, imported (no name bound) before the guard's
 # fingerprint, so that a student's replacement of them is found and undone before each check.
-PROBE_MODULES = ("__import__('rnn_course_student.probe'); __import__('rnn_course_student.forbidden');"
-                 " __import__('rnn_course_student.probe_cells')")
+PROBE_MODULES = ("__import__('rnn_course_student.probe'); "
+                 "__import__('rnn_course_student.forbidden'); "
+                 "__import__('rnn_course_student.probe_cells')")
 # Seconds the judge's calls of one cell may take in all, in cell timeouts: a hanging answer costs
 # the calls of one cell this much, then the cell fails and grading goes on.
 JUDGE_ALLOWANCE = 3
+# Cells that may hang (hit their full cell limit) without being charged to the notebook's budget.
+HANGS_NOT_CHARGED = 1
 
 
-def nbformat_reads(text: str):
-    return _nbformat_reads(text, as_version=4)
-
-
-def grade_id(cell) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-
-def is_setup(cell) -> bool:
-    return (grade_id(cell) or "").startswith("setup_")
-
-
-def is_test(cell) -> bool:
-    return cell.cell_type == "code" and is_grade(cell) and not is_solution(cell)
-
-
-def error_output(ename: str, evalue: str):
-    return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
-
-
-def apply_verdict(cell, verdict: Verdict) -> None:
-    """The judge's verdict in a test cell's outputs, where nbgrader's scoring reads it: a
-    failure as the first output (it is what the student reads first), a partial score as the
-    cell's only numeric result, what the checks printed as stdout."""
-    outputs = cell.setdefault("outputs", [])
-    if verdict.printed:
-        outputs.append(new_output("stream", name="stdout", text=verdict.printed))
-    if verdict.score is not None:
-        outputs[:] = [o for o in outputs if o.get("output_type") != "execute_result"]
-        outputs.append(new_output("execute_result", data={"text/plain": repr(verdict.score)},
-                                  execution_count=cell.get("execution_count")))
-    if verdict.error:
-        outputs.insert(0, error_output(*verdict.error))
+def _timed_out(cell) -> bool:
+    return any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", []))
 
 
 class LimitedExecute(Execute):
-    """nbgrader's Execute with per-cell/set-up/notebook limits, a watchdog and the guard."""
+    """nbgrader's Execute for one GradingTask: its limits, its sandbox, the guard and the judge."""
 
-    timeout = Integer(int(Limits.cell_timeout), help="Seconds per ordinary cell.",
-                      allow_none=True).tag(config=True)
-    setup_timeout = Float(Limits.setup_timeout, help="Seconds for each set-up cell."
-                          ).tag(config=True)
-    notebook_timeout = Float(Limits.notebook_timeout, help="Seconds for all non-set-up cells."
-                             ).tag(config=True)
-    memory_mb = Float(Limits.memory_mb, help="Kernel resident memory limit (MB)."
-                      ).tag(config=True)
-    deny = Unicode(help="os.pathsep-separated folders the kernel may not read.").tag(config=True)
-    threads = Integer(0, help="Math-library threads per kernel (0: the libraries' default)."
-                      ).tag(config=True)
-    sandbox = Unicode("auto", help="OS isolation of the kernel: auto, bwrap or none."
-                      ).tag(config=True)
-    processes = Integer(Limits.processes, help="Processes and threads of the kernel (bwrap)."
-                        ).tag(config=True)
     kernel_name = Unicode(launch.KERNEL_NAME)
     shutdown_kernel = Unicode("immediate")
     skip_cells_with_tag = Unicode(SKIP_TAG)
@@ -139,41 +89,34 @@ class LimitedExecute(Execute):
         self.on_cell_execute = self._check_guard_before_test
         self.on_cell_executed = self._after_cell
 
-    # --- set-up: limits from the task, a private folder for the kernelspec and sockets ---
+    # --- set-up: the task, a private folder for the kernelspec and sockets ---
     def preprocess(self, nb, resources=None, km=None):
-        task = resources.get("task") if resources else None
-        if task is not None:
-            self.timeout = int(task.limits.cell_timeout)
-            self.setup_timeout = task.limits.setup_timeout
-            self.notebook_timeout = task.limits.notebook_timeout
-            self.memory_mb = task.limits.memory_mb
-            self.processes = task.limits.processes
-            self.deny = os.pathsep.join(task.deny)
-            self.threads = task.threads
-            self.sandbox = task.sandbox
-        self.run = resources["findings"].execution if resources and "findings" in resources \
-            else Execution()
+        task = (resources or {}).get("task")
+        if task is None:
+            raise ValueError("LimitedExecute runs a GradingTask: resources['task'] is missing")
+        if not isinstance(task.sandbox, isolation.Isolation):
+            raise TypeError(f"the task's sandbox must be the Isolation chosen for the run "
+                            f"(autograder.sandbox.isolation.choose), not {task.sandbox!r}")
+        self.task, self.limits = task, task.limits
+        self.timeout = int(task.limits.cell_timeout)  # nbclient's own, for what is not a cell
+        self.run = resources["findings"].execution if "findings" in resources else Execution()
         self._private = tempfile.mkdtemp(prefix="rg-")  # short: socket paths max ~100 chars
         self._report_path = os.path.join(self._private, "sandbox-report.jsonl")
-        self._sandbox = (resources or {}).get("metadata", {}).get("path") or os.getcwd()
+        self._workdir = resources.get("metadata", {}).get("path") or os.getcwd()
         self._token = secrets.token_hex(6)
         self._fingerprint: dict | None = None
-        self._budget = self.notebook_timeout
-        self._hard_deadline: float | None = None
-        self._stop = threading.Event()
+        self._budget = task.limits.notebook_timeout
+        self._hangs_not_charged = HANGS_NOT_CHARGED
         self._reports_seen = 0
         self._current, self._index, self._started = "?", -1, 0.0
         self._t0 = time.monotonic()
-        self._watching = False
-        self._cell_deadline: float | None = None
-        self._isolation = isolation.choose(self.sandbox, warn=False)
+        self._watchdog: Watchdog | None = None
         self._group = None  # the kernel's cgroup, when the sandbox made one
         self._setup_cells = sum(1 for c in nb.cells if c.cell_type == "code" and is_setup(c))
         self._full_sources: dict[int, str] = {}  # test cells whose hidden part the judge runs
         self._hidden_parts: dict[int, str] = {}
-        self._judge = self._make_judge(nb, task)
-        self._hidden_in_kernel = any(is_test(c) and hidden_tests.has_hidden(c.source)
-                                     for c in nb.cells) and self._judge is None
+        self._judge = judge_for(nb, task, self._send_from_judge, float(self.timeout))
+        self._hidden_in_kernel = self._judge is None and has_hidden_tests(nb)
         try:
             nb, resources = super().preprocess(nb, resources)
         except DeadKernelError as e:
@@ -192,7 +135,8 @@ class LimitedExecute(Execute):
                 self._stopped(nb, f"the kernel stopped responding in cell {self._current} "
                                   f"({type(e).__name__})", type(e).__name__)
         finally:
-            self._stop.set()
+            if self._watchdog is not None:
+                self._watchdog.stop()
             for index, source in self._full_sources.items():  # the instructor's copy keeps them
                 nb.cells[index].source = source
             if self._judge is not None:
@@ -222,84 +166,21 @@ class LimitedExecute(Execute):
                 cell.outputs = [error_output("NotRun", f"not run: {self.run.died}")]
 
     # --- the judge: hidden blocks in this process, answers called through the kernel ---
-    def _make_judge(self, nb, task) -> Judge | None:
-        if task is not None and task.assignment in hidden_tests.HIDDEN_IN_KERNEL:
-            return None
-        if not any(is_test(c) and hidden_tests.has_hidden(c.source) for c in nb.cells):
-            return None
-        answers, sources = {}, {}
-        release = nbformat_reads(task.release) if task is not None and task.release else nb
-        for cell in release.cells:  # the names the exercises define, as the instructor wrote them
-            if cell.cell_type == "code" and is_solution(cell):
-                answers.update(hidden_tests.defined_names(cell.source))
-        for cell in nb.cells:  # the student's cell that defines each (for checks of its source)
-            if cell.cell_type == "code" and is_solution(cell):
-                for name in hidden_tests.defined_names(cell.source):
-                    sources.setdefault(name, cell.source)
-        setup = [self._trusted_source(c, task) for c in nb.cells
-                 if c.cell_type == "code" and is_setup(c)]
-        key_for = None
-        if task is not None and task.secret:
-            def key_for(grade: str) -> bytes:
-                return check_key(task.secret, task.assignment, grade, task.student)
-        channel = Channel(self._send_from_judge, timeout=float(self.timeout))
-        return Judge(channel, setup, answers, sources, key_for)
-
-    @staticmethod
-    def _trusted_source(cell, task) -> str:
-        source_cell = task.source_cells.get(grade_id(cell) or "") if task is not None else None
-        return source_cell.source if source_cell is not None else cell.source
-
     def _send_from_judge(self, request: str, timeout: float) -> str:
         """The channel's `send`, called from the judge's thread: runs on the client's loop."""
         allowance = self._judge_deadline - time.monotonic()
         if allowance <= 0:
             raise CallTimeout("the checks of this cell used up their time "
                               f"({JUDGE_ALLOWANCE} x {self.timeout} s) waiting for your code.")
+        timeout = min(timeout, allowance)
+        self._watchdog.cell_deadline = time.monotonic() + 2 * timeout + 5  # the backstop
         future = asyncio.run_coroutine_threadsafe(
-            self._judge_call(request, min(timeout, allowance)), self._loop)
+            judge_kernel.call(self.km, self.kc, request, timeout), self._loop)
         return future.result()
-
-    async def _judge_call(self, request: str, timeout: float) -> str:
-        msg_id = self.kc.execute("", silent=True, store_history=False,
-                                 user_expressions={"r": request_expression(request)})
-        started = time.monotonic()
-        self._cell_deadline = started + 2 * timeout + 5  # the watchdog's backstop
-        reply = await self._reply(msg_id, started + timeout)
-        if reply is None:
-            await ensure_async(self.km.interrupt_kernel())
-            reply = await self._reply(msg_id, time.monotonic() + min(timeout, 10))
-            if reply is None:
-                raise ChannelDead("the kernel ignored the interrupt after a call timed out")
-            raise CallTimeout(f"your code did not return within {timeout:.0f} s for a check of "
-                              "this cell (stopped).")
-        result = reply["content"].get("user_expressions", {}).get("r", {})
-        if result.get("status") != "ok":
-            return json.dumps({"raised": {"type": "ProbeError", "assertion": True, "message": (
-                "the grader's probe failed in your kernel "
-                f"({result.get('ename')}: {str(result.get('evalue'))[:200]}); was it replaced?")}})
-        try:
-            return ast.literal_eval(result.get("data", {}).get("text/plain", "None"))
-        except (ValueError, SyntaxError):
-            return ""
-
-    async def _reply(self, msg_id: str, deadline: float):
-        while True:
-            try:
-                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=0.2))
-            except Empty:
-                if not await ensure_async(self.km.is_alive()):
-                    raise ChannelDead("the kernel died") from None
-                if time.monotonic() > deadline:
-                    return None
-                continue
-            if msg.get("parent_header", {}).get("msg_id") == msg_id:
-                return msg
 
     async def _run_judge(self, cell, cell_index) -> None:
         hidden = self._hidden_parts.pop(cell_index, None)
-        timed_out = any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", []))
-        if hidden is None or self._judge is None or self.run.died or timed_out:
+        if hidden is None or self._judge is None or self.run.died or _timed_out(cell):
             return
         failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
         if failed and not hidden_tests.hidden_comes_first(self._full_sources.get(cell_index, "")):
@@ -311,8 +192,8 @@ class LimitedExecute(Execute):
         started = time.monotonic()
         self._judge_deadline = started + JUDGE_ALLOWANCE * self.timeout
         # The judge's time is not the student's budget: the notebook's deadline waits meanwhile
-        # (each call has its own backstop, _cell_deadline).
-        paused, self._hard_deadline = self._hard_deadline, None
+        # (each call has its own backstop, the watchdog's cell deadline).
+        paused, self._watchdog.notebook_deadline = self._watchdog.notebook_deadline, None
         try:
             verdict = await asyncio.to_thread(self._judge.run, self._current, hidden)
         except JudgeSetupError as error:
@@ -320,9 +201,9 @@ class LimitedExecute(Execute):
             self._judge = None
             return
         finally:
-            self._cell_deadline = None
+            self._watchdog.cell_deadline = None
             if paused is not None:
-                self._hard_deadline = paused + (time.monotonic() - started)
+                self._watchdog.notebook_deadline = paused + (time.monotonic() - started)
         apply_verdict(cell, verdict)
 
     # --- kernel start: the sandbox kernel, found by a private KernelSpecManager ---
@@ -333,13 +214,13 @@ class LimitedExecute(Execute):
         sockets = os.path.join(self._private, "ipc")
         os.makedirs(sockets, exist_ok=True)
         open(self._report_path, "a").close()
-        argv, self._group = self._isolation.kernel_command(
-            launch.kernel_argv(), self._kernel_limits(), workdir=self._sandbox,
+        argv, self._group = self.task.sandbox.kernel_command(
+            launch.kernel_argv(), self._kernel_limits(), workdir=self._workdir,
             writable=(sockets, self._report_path),
             readable=(launch.KERNEL_SCRIPT, *self._grader_folders(mounted=True)))
         kernels = launch.write_kernelspec(
             os.path.join(self._private, "kernels"), argv,
-            interrupt_mode="message" if self._isolation.mode == "bwrap" else "signal")
+            interrupt_mode="message" if self.task.sandbox.mode == "bwrap" else "signal")
         # IPC sockets, not TCP ports: kernels started at the same moment by parallel workers
         # can race for the same free port and die before replying ("kernel_info").
         self.km = self.kernel_manager_class(
@@ -353,28 +234,30 @@ class LimitedExecute(Execute):
         """The grader's packages (grader, library, course checks): mounted into the kernel only
         for a notebook whose hidden blocks still run there; otherwise refused to it (under
         ``--sandbox none`` the audit hook refuses to open them, so they cannot be imported)."""
-        in_kernel = self._judge is None and self._hidden_in_kernel
-        if not mounted and self._isolation.mode == "bwrap":
+        if not mounted and self.task.sandbox.mode == "bwrap":
             return []  # not mounted at all (only the kernel's own file of the grader is)
-        return bwrap.package_folders(bwrap.GRADER_PACKAGES) if in_kernel == mounted else []
+        return bwrap.package_folders(bwrap.GRADER_PACKAGES) \
+            if self._hidden_in_kernel == mounted else []
 
     def _kernel_limits(self) -> isolation.KernelLimits:
         # CPU seconds: every cell's wall-clock limit, on every thread the kernel may use; only
         # a backstop behind the watchdog.
-        wall = self._setup_cells * self.setup_timeout + self.notebook_timeout + 2 * self.timeout
-        cores = self.threads or os.cpu_count() or 1
-        return isolation.KernelLimits(memory_mb=self.memory_mb, processes=self.processes,
+        limits = self.limits
+        wall = (self._setup_cells * limits.setup_timeout + limits.notebook_timeout
+                + (2 + HANGS_NOT_CHARGED) * limits.cell_timeout)
+        cores = self.task.threads or os.cpu_count() or 1
+        return isolation.KernelLimits(memory_mb=limits.memory_mb, processes=limits.processes,
                                       cpu_seconds=int(wall * max(1, cores)) + 10)
 
     def _memory_exceeded(self) -> str | None:
-        if self._group is not None and self._group.memory_exceeded():
-            return f"memory limit ({self.memory_mb:.0f} MB) exceeded in cell {self._current}"
+        if self._watchdog is not None and self._watchdog.memory_exceeded():
+            return f"memory limit ({self.limits.memory_mb:.0f} MB) exceeded in cell {self._current}"
         return None
 
     async def async_start_new_kernel(self, **kwargs):
         self._kernel_devnull = open(os.devnull, "w")
-        deny = [d for d in self.deny.split(os.pathsep) if d] + self._grader_folders(mounted=False)
-        env = launch.kernel_env(self._sandbox, deny, self._report_path, self.threads)
+        deny = list(self.task.deny) + self._grader_folders(mounted=False)
+        env = launch.kernel_env(self._workdir, deny, self._report_path, self.task.threads)
         env.pop(SECRET_ENV, None)  # the course secret stays with the judge
         kwargs.update(env=env,
                       # The kernel's own stdout too: its start-up banner (under bwrap it has no
@@ -387,46 +270,22 @@ class LimitedExecute(Execute):
     # --- limits ---
     def _timeout_for(self, cell):
         if is_setup(cell):
-            return int(self.setup_timeout)
+            return int(self.limits.setup_timeout)
         return max(1, int(min(self.timeout, self._budget)))
 
-    def _watch(self, km):
-        limit = self.memory_mb * 1024 * 1024
-        if self._group is not None and self._group.memory_mb:
-            # The cgroup bounds memory exactly; summing the RSS of forked children would count
-            # their shared pages once per child.
-            limit = float("inf")
-        while not self._stop.wait(0.1):
-            proc = getattr(km.provisioner, "process", None) if km.provisioner else None
-            if proc is None or proc.poll() is not None:
-                continue
-            try:
-                root = psutil.Process(proc.pid)
-                rss = sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
-            except psutil.Error:
-                continue
-            now = time.monotonic()
-            ignored = self._cell_deadline is not None and now > self._cell_deadline
-            over_time = self._hard_deadline is not None and now > self._hard_deadline
-            if rss > limit or over_time or ignored:
-                self.run.died = (f"memory limit ({self.memory_mb:.0f} MB) exceeded"
-                                 if rss > limit else "time limit hit and the interrupt ignored"
-                                 if ignored else "notebook time limit exceeded")
-                self.run.died += f" in cell {self._current}"
-                try:
-                    root.kill()
-                except psutil.Error:
-                    pass
+    def _killed(self, why: str) -> None:
+        self.run.died = f"{why} in cell {self._current}"
 
     # --- nbclient hooks ---
     def _before_cell(self, cell, cell_index):
         if cell.cell_type != "code":
             return
         self._current, self._index = grade_id(cell) or f"cell {cell_index}", cell_index
-        if not self._watching:  # the kernel is up: start the clock and the watchdog
-            self._watching = True
+        if self._watchdog is None:  # the kernel is up: start the clock and the watchdog
             self.run.kernel_start_s = time.monotonic() - self._t0
-            threading.Thread(target=self._watch, args=(self.km,), daemon=True).start()
+            self._watchdog = Watchdog(self.limits.memory_mb, self._group, self._killed)
+            self._watchdog.start(lambda: getattr(self.km.provisioner, "process", None)
+                                 if self.km.provisioner else None)
         if self.run.died or self.run.setup_failed or (not is_setup(cell) and self._budget <= 0):
             why = self.run.died or self.run.setup_failed or "the notebook time limit was used up"
             cell.outputs = [error_output("NotRun", f"not run: {why}")]
@@ -438,12 +297,15 @@ class LimitedExecute(Execute):
             self._hidden_parts[cell_index] = hidden
             cell.source = visible if visible.strip() else ONLY_HIDDEN
         self._started = time.monotonic()
+        self._limit = self._timeout_for(cell)
         # Backstops for code that ignores the interrupt nbclient sends at a cell timeout: the
-        # interrupt gets one more cell limit to work, and the notebook as a whole its budget.
-        self._cell_deadline = self._started + 2 * self._timeout_for(cell)
+        # interrupt gets one more cell limit to work, and the notebook as a whole its budget
+        # (and the hangs it does not charge).
+        self._watchdog.cell_deadline = self._started + 2 * self._limit
         self._output_bytes = 0
-        if not is_setup(cell) and self._hard_deadline is None:
-            self._hard_deadline = self._started + self._budget + 2 * self.timeout
+        if not is_setup(cell) and self._watchdog.notebook_deadline is None:
+            self._watchdog.notebook_deadline = self._started + self._budget + (
+                2 + HANGS_NOT_CHARGED) * self.timeout
 
     async def _check_guard_before_test(self, cell, cell_index):
         if not is_test(cell) or self._fingerprint is None:
@@ -464,10 +326,10 @@ class LimitedExecute(Execute):
         await self._run_judge(cell, cell_index)
         if cell_index in self._full_sources:
             cell.source = self._full_sources[cell_index]
-        timed_out = any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", []))
+        timed_out = _timed_out(cell)
         if timed_out:
             self.run.timed_out.append(name)
-        self._cell_deadline = None
+        self._watchdog.cell_deadline = None
         for report in self._new_sandbox_reports():
             self.run.sandbox.append({**report, "cell": name})
         if self._group is not None and self._group.processes_exceeded() and not any(
@@ -484,15 +346,20 @@ class LimitedExecute(Execute):
                 if self._judge is not None:  # loaded before the fingerprint, so it covers them
                     await self._hidden(PROBE_MODULES)
                 # Re-taken after every set-up cell: the last one's fingerprint is the reference.
-                await self._hidden(guard.install_code(self._token))
+                await self._hidden(guard.install_code(self._token, self.task.protected))
                 self._fingerprint = await self._hidden("", guard.fingerprint_code(self._token))
-        else:
-            self.run.student_s += elapsed
-            self._budget -= elapsed
-            if timed_out:
-                # The cells after a hang mostly call the hanging code again: they share what
-                # is left of one more cell limit, instead of each waiting out its own.
-                self._budget = min(self._budget, self.timeout)
+            return
+        self.run.student_s += elapsed
+        if timed_out and self._limit >= self.timeout and self._hangs_not_charged > 0:
+            # A hang at the full cell limit: most often a function's own test cell. Charged to
+            # the budget, it would starve the cells of the exercises after it.
+            self._hangs_not_charged -= 1
+            return
+        self._budget -= elapsed
+        if timed_out:
+            # The cells after a hang mostly call the hanging code again: they share what is
+            # left of one more cell limit, instead of each waiting out its own.
+            self._budget = min(self._budget, self.timeout)
 
     def output(self, outs, msg, display_id, cell_index):
         """nbclient's output handling, with the output of one cell capped at ``OUTPUT_CAP``."""

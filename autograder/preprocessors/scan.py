@@ -9,7 +9,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import is_solution
 
 from .. import cheats
-from .execute import grade_id, is_setup
+from .cells import grade_id, is_setup
 
 
 class ScanAnswers(NbGraderPreprocessor):

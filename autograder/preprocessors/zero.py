@@ -10,7 +10,7 @@ Fills ``findings.cheated``.
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from .execute import error_output, grade_id
+from .cells import error_output, grade_id
 
 FLAG_NAME = "FlaggedByGrader"
 
