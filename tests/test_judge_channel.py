@@ -5,6 +5,7 @@ student's exceptions, the forbidden-call guard, stand-ins, and a hang that costs
 import base64
 import io
 import json
+import time
 
 import numpy as np
 import pytest
@@ -13,6 +14,8 @@ from jupyter_client.manager import start_new_kernel
 from autograder.judge import CallTimeout, Channel
 from autograder.judge.channel import Unconvertible
 from autograder.judge.kernel import blocking_send
+from autograder.judge.proxies import FunctionProxy
+from course_checks.call_limits import within
 from rnn_course_student import probe
 from rnn_course_student.forbidden import ForbiddenCallError, forbid, remote_only
 
@@ -192,3 +195,16 @@ def test_a_hang_costs_that_call_only(channel):
     with pytest.raises(CallTimeout, match="did not return within 2 s"):
         quick.call("hangs")
     assert np.array_equal(quick.call("step", (np.ones(2),)), [2.0, 2.0])
+
+
+def test_a_limited_proxy_stops_at_its_limit_and_then_fails_at_once(channel):
+    proxy = FunctionProxy(channel, "hangs", {})
+    limited = within(proxy, 2)
+    started = time.monotonic()
+    with pytest.raises(CallTimeout, match="did not return within 2 s"):
+        limited()
+    first = time.monotonic() - started
+    with pytest.raises(CallTimeout, match="not called again"):
+        limited()
+    assert 2 <= first < 15 and time.monotonic() - started < first + 1
+    assert np.array_equal(within(FunctionProxy(channel, "step", {}), 2)(np.ones(2)), [2.0, 2.0])

@@ -77,21 +77,24 @@ class Channel:
         return self._request({"op": "value", "name": name}, name)
 
     def call(self, name: str, args: tuple = (), kwargs: dict | None = None, *,
-             probe_path: str | None = None, substitute: dict[str, str] | None = None) -> Any:
+             probe_path: str | None = None, substitute: dict[str, str] | None = None,
+             timeout: float | None = None) -> Any:
         """`name(*args, **kwargs)` in the kernel (or the kit probe `probe_path(name's object,
         *args, **kwargs)`), inside the `forbid` blocks open here, with `substitute`'s kit
-        functions bound by name for the call; the result as plain data."""
+        functions bound by name for the call; the result as plain data. `timeout`: a shorter
+        limit than the channel's for this call."""
         request = {"op": "call", "name": name, "probe": probe_path,
                    "args": probe.encode(tuple(args)), "kwargs": probe.encode(dict(kwargs or {})),
                    "guards": active_guards(), "substitute": dict(substitute or {})}
-        return self._request(request, name)
+        return self._request(request, name, timeout)
 
-    def _request(self, request: dict, name: str) -> Any:
+    def _request(self, request: dict, name: str, timeout: float | None = None) -> Any:
         if self.dead:
             raise ChannelDead(f"{name} could not be called: {self.dead}.")
         self.calls += 1
         try:
-            text = self._send(json.dumps(request), self.timeout)
+            text = self._send(json.dumps(request),
+                              self.timeout if timeout is None else min(timeout, self.timeout))
         except CallTimeout:
             raise
         except ChannelDead as error:

@@ -6,6 +6,10 @@ Every proxy's `__globals__` is the judge's namespace for the notebook, so that
 catalogue's `substituted(...)` work as they do in a kernel: while a name of an earlier answer is
 bound to something else there, each call carries that stand-in (a kit function) to the kernel,
 which binds it by name for the call only.
+
+`proxy.__judge_within__(seconds)` is the same answer with each call limited to `seconds` (the
+course's checks use it, through `course_checks.call_limits.within`, for calls that only decide
+whom to blame); once one of its calls ran past the limit, the others fail at once.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Any
 
 from rnn_course_student import probe
 
-from .channel import Channel
+from .channel import CallTimeout, Channel
 
 
 class JudgeError(Exception):
@@ -24,11 +28,14 @@ class JudgeError(Exception):
 class AnswerProxy:
     """An answer of the notebook (function or class), reachable only through the channel."""
 
-    def __init__(self, channel: Channel, name: str, namespace: dict, source: str = ""):
+    def __init__(self, channel: Channel, name: str, namespace: dict, source: str = "",
+                 limit: float | None = None):
         self._channel = channel
         self.__name__ = self.__qualname__ = name
         self.__globals__ = namespace
         self.__judge_source__ = source  # the answer cell as submitted (for AST checks)
+        self._limit = limit  # seconds per call, when shorter than the channel's
+        self._hung: str | None = None  # why calls of this limited proxy fail at once
 
     def __repr__(self) -> str:
         return f"<the student's {self.__name__}, in the kernel>"
@@ -42,18 +49,34 @@ class AnswerProxy:
                 out[name] = stand_in_path(name, bound)
         return out
 
+    def __judge_within__(self, seconds: float) -> "AnswerProxy":
+        """This answer with each call limited to `seconds` (see the module docstring)."""
+        return type(self)(self._channel, self.__name__, self.__globals__,
+                          self.__judge_source__, limit=seconds)
+
     def __judge_probe__(self, probe_path: str, *args, **kwargs) -> Any:
         """Runs the kit probe `probe_path` on this answer in the kernel."""
         probe.resolve(probe_path)  # a probe must be a kit function, here as in the kernel
-        return self._channel.call(self.__name__, args, kwargs, probe_path=probe_path,
-                                  substitute=self._stand_ins())
+        return self._call(args, kwargs, probe_path=probe_path)
+
+    def _call(self, args: tuple, kwargs: dict, probe_path: str | None = None) -> Any:
+        if self._hung:
+            raise CallTimeout(self._hung)
+        try:
+            return self._channel.call(self.__name__, args, kwargs, probe_path=probe_path,
+                                      substitute=self._stand_ins(), timeout=self._limit)
+        except CallTimeout as error:
+            if self._limit is not None:  # it hangs: waiting again would tell nothing new
+                self._hung = (f"{self.__name__} did not return within {self._limit:g} s "
+                              f"before ({error}); not called again.")
+            raise
 
 
 class FunctionProxy(AnswerProxy):
     """Calling it calls the student's function in the kernel; the result comes back as data."""
 
     def __call__(self, *args, **kwargs):
-        return self._channel.call(self.__name__, args, kwargs, substitute=self._stand_ins())
+        return self._call(args, kwargs)
 
 
 class ClassProxy(AnswerProxy):

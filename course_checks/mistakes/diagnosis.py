@@ -445,19 +445,24 @@ def check(exercise: Exercise, student: Callable, *, cases: Sequence[Case] | None
     (by default the student function's globals); each one that is wrong is replaced by its
     reference while `student` is judged, so a later function is never blamed for an earlier
     one. When only the earlier function is wrong, this prints a note saying so and passes.
+    The calls that only decide whom to blame (the earlier function's own check, and the later
+    one run with it) are limited to EARLIER_TIME_LIMIT_S each: one that hangs counts as wrong.
     """
+    from course_checks.call_limits import EARLIER_TIME_LIMIT_S, within
+
     namespace = namespace if namespace is not None else getattr(student, "__globals__", {})
     guarded = _with_answers_forbidden(exercise, guard, namespace)
     wrong_earlier = {}
     for earlier in exercise.uses:
         theirs = namespace.get(earlier.name)
-        if callable(theirs) and not _passes(earlier, theirs):
+        if callable(theirs) and not _passes(earlier, within(theirs, EARLIER_TIME_LIMIT_S)):
             wrong_earlier[earlier.name] = _stand_in(earlier)
     with substituted(namespace, **wrong_earlier):
         verdict = diagnose(exercise, student, cases=cases, guard=guarded)
     if verdict is not None:
         raise AssertionError(verdict)
-    if wrong_earlier and not _passes(exercise, student, cases=cases, guard=guarded):
+    if wrong_earlier and not _passes(exercise, within(student, EARLIER_TIME_LIMIT_S),
+                                     cases=cases, guard=guarded):
         # Right with the stand-ins, wrong with the student's own earlier functions: it uses them.
         for name in wrong_earlier:
             print(f"{exercise.name} is right, but it calls your {name}, which fails its own "
