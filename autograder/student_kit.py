@@ -156,12 +156,12 @@ def build_wheel(wheels: Path, course_dir: Path = COURSE_DIR) -> Path:
     return built[-1]
 
 
-# The install's size and time, measured once in a fresh venv on Linux (Python 3.11): `pip download`
-# of the wheel with its dependencies (131 files, 733 MB, TensorFlow's wheel 572 MB of it) took 75 s
-# on the build machine's connection, `pip install` from those files 100 s, and the venv then held
-# 2.5 GB. A slower connection moves the download time in proportion.
-DOWNLOAD = "about 730 MB (TensorFlow is 570 MB of it; 2.5 GB once installed)"
-DURATION = "about 3 minutes on a fast connection (75 s to download, 100 s to install)"
+# The install's size and time, from benchmarks/results/kit_install.json (benchmarks/
+# measure_kit_install.py: `pip download` of the kit's wheel with its dependencies into a fresh venv
+# on Linux, Python 3.11, then `pip install` from those files, on 2 busy cores). A slower connection
+# moves the download time in proportion; an idle machine installs faster.
+DOWNLOAD = "about 730 MB (TensorFlow is 572 MB of it; 2.6 GB once installed)"
+DURATION = "about 8 minutes on 2 busy cores (113 s to download, 353 s to install)"
 
 README = """# {course}: your kit
 

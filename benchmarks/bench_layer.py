@@ -110,8 +110,9 @@ def time_shape(shape, repeats, warmup):
     # Parity first: the outputs and the weight gradients the timed functions compute.
     outputs = {name: [tf.function(layer)(x), *functions[name]["train"](x)]
                for name, layer in layers.items()}
+    pairs = zip(outputs["keras"], outputs["rnn_tf"], strict=True)
     result = {"max_abs_diff": max(float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
-                                  for a, b in zip(outputs["keras"], outputs["rnn_tf"])),
+                                  for a, b in pairs),
               "raw_s": {}}
     for what in ("forward", "train"):
         for name in IMPLEMENTATIONS:
@@ -230,8 +231,9 @@ def table(rows, markdown):
         out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         out += ["| " + " | ".join(line) + " |" for line in lines]
     else:
-        widths = [max(len(str(c)) for c in col) for col in zip(header, *lines)]
-        out = ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in [header, *lines]]
+        widths = [max(len(str(c)) for c in col) for col in zip(header, *lines, strict=True)]
+        out = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True))
+               for row in [header, *lines]]
     return "\n".join(out)
 
 

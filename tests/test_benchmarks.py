@@ -133,3 +133,47 @@ def test_bench_grading_stops_rather_than_time_an_unsandboxed_run_by_default(tmp_
     assert proc.returncode != 0
     assert "--sandbox bwrap" in proc.stderr and "bubblewrap" in proc.stderr, proc.stderr[-2000:]
     assert not record.exists()
+
+
+def _kit_figures(install: dict) -> list[str]:
+    """How README.md and the kit's README state a full run's figures."""
+    megabytes = round(install["bytes_downloaded"] / 1e6, -1)
+    minutes = round(install["download_and_install_s"] / 60)
+    return [f"about {megabytes:.0f} MB", f"{install['summary']['on_disk_gb']} GB",
+            f"about {minutes} minute{'s' if minutes != 1 else ''}"]
+
+
+def test_measure_kit_install_measures_the_kits_wheel_and_the_docs_state_the_full_run(tmp_path):
+    kit = tmp_path / "kit"
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    built = subprocess.run(["rnn-grade", "student-kit", str(kit)], cwd=REPO, env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    (wheel,) = (kit / "wheels").glob("*.whl")
+    # Quick mode: the kit's wheel alone, offline, through the same venv, download and install.
+    record = run_benchmark("measure_kit_install.py", "--quick", "--kit", str(kit),
+                           tmp_path=tmp_path)
+    assert_says_where_it_ran(record, "measure_kit_install.py")
+    quick = record["install"]
+    assert quick["quick"] is True and quick["kit_wheel"] == wheel.name
+    assert quick["files"] == [{"file": wheel.name, "bytes": wheel.stat().st_size}]
+    assert quick["bytes_downloaded"] == quick["files_downloaded"] == 0  # the kit's own wheel
+    assert quick["rnn_check_installed"] and quick["venv_bytes_on_disk"] > wheel.stat().st_size
+    assert all(seconds > 0 for seconds in quick["steps_s"].values()), quick["steps_s"]
+
+    # The recorded full run is of this kit's dependencies, and the docs state its figures.
+    full = json.loads((REPO / "benchmarks" / "results" / "kit_install.json").read_text())
+    install = full["install"]
+    assert install["quick"] is False and full["script"] == "benchmarks/measure_kit_install.py"
+    assert install["requires_dist"] == quick["requires_dist"], (
+        "the kit's dependencies changed: rerun python benchmarks/measure_kit_install.py")
+    assert install["bytes_downloaded"] == sum(f["bytes"] for f in install["files"]
+                                              if f["file"] != install["kit_wheel"]) > 0
+    readme = (REPO / "README.md").read_text()
+    students = readme[readme.index("## Students"):]
+    students = students[:students.index("```")]
+    kit_readme = (kit / "README.md").read_text()
+    for figure in _kit_figures(install):
+        assert figure in students, (figure, students)
+        assert figure in kit_readme, (figure, kit_readme)
+    assert "benchmarks/results/kit_install.json" in students

@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import pytest
 from packaging.specifiers import SpecifierSet
@@ -49,7 +48,8 @@ def test_the_wheel_and_the_readme_state_the_same_versions(wheel, tmp_path):
     readme = student_kit.write_readme(tmp_path, ["rnn1_forward"], wheel.name).read_text()
     pythons = student_kit.supported_pythons()
     assert f"You need Python {', '.join(pythons[:-1])} or {pythons[-1]}" in readme
-    assert "730 MB" in readme and "3 minutes" in readme
+    # the figures themselves: tests/test_benchmarks.py, against benchmarks/results/kit_install.json
+    assert "MB (TensorFlow is" in readme and "minutes" in readme
 
 
 def test_the_readmes_version_check_passes_here_and_names_python_and_the_versions_elsewhere():
