@@ -48,6 +48,14 @@ def test_the_kit_names_a_catalogued_mistake_as_the_grader_does(exercise, mistake
 
     assert kit.name_mistake(exercise.name, nudged) == named
 
+    def in_float32(*args):  # the whole computation in float32, as a student's code may do it
+        def narrow(a):
+            return ([narrow(x) for x in a] if isinstance(a, list)
+                    else a.astype(np.float32) if isinstance(a, np.ndarray) else a)
+        return mistake.mutant(*[narrow(a) for a in args])
+
+    assert kit.name_mistake(exercise.name, in_float32) == named
+
 
 def test_the_kit_names_no_right_answer():
     for exercise in FINGERPRINTED:
@@ -77,7 +85,7 @@ def test_the_kit_holds_fingerprints_and_words_only():
     for name, spec in kit.TABLE.items():
         assert set(spec) == {"decimals", "offset", "salt", "mistakes"}
         assert isinstance(spec["decimals"], int) and isinstance(spec["offset"], float)
-        for digest, message in spec["mistakes"].items():
+        for digest in spec["mistakes"]:
             assert re.fullmatch(r"[0-9a-f]{64}", digest)
         exercise = EXERCISES[name][1]
         catalogued = {f"{name}: {m.message}." for m in exercise.mistakes}
@@ -95,11 +103,11 @@ def test_a_fingerprint_is_one_way_and_changes_with_any_value():
     values = [np.linspace(-1, 1, 8).reshape(2, 4)]
     changed = [values[0].copy()]
     changed[0][1, 3] += 10.0 ** -kit.DECIMALS
-    assert kit.fingerprint("rnn_step_forward", values, spec) != kit.fingerprint("rnn_step_forward", changed, spec)
+    mine = kit.fingerprint("rnn_step_forward", values, spec)
+    assert mine != kit.fingerprint("rnn_step_forward", changed, spec)
     # another exercise, or another salt, gives another fingerprint for the same values
-    assert kit.fingerprint("rnn_step_forward", values, spec) != kit.fingerprint("tanh_slope", values, spec)
-    assert kit.fingerprint("rnn_step_forward", values, spec) != kit.fingerprint(
-        "rnn_step_forward", values, {**spec, "salt": spec["salt"] + "x"})
+    assert mine != kit.fingerprint("tanh_slope", values, spec)
+    assert mine != kit.fingerprint("rnn_step_forward", values, {**spec, "salt": spec["salt"] + "x"})
 
 
 def test_the_build_leaves_out_colliding_mistakes_and_avoids_rounding_edges(monkeypatch):
@@ -118,3 +126,34 @@ def test_the_build_leaves_out_colliding_mistakes_and_avoids_rounding_edges(monke
     on_edge = [np.array([0.0125])]  # exactly half a grid step at 3 decimals
     assert kit_fingerprints._near_edge(on_edge, 3, 0.0)
     assert not kit_fingerprints._near_edge(on_edge, 3, 1 / 97)
+
+
+def _on_every_edge(*args):
+    """Values that sit on a rounding edge of the grid whichever offset the build tries."""
+    return np.array([(k + 0.5 - o) / 10.0 ** kit.DECIMALS for k, o in
+                     enumerate(kit_fingerprints.OFFSETS)])
+
+
+def test_the_build_leaves_out_a_mutant_on_the_edges_and_refuses_a_right_function_there(
+        monkeypatch):
+    """A mutant with a value near a rounding edge at the chosen offset is not stored (a student's
+    last bits could round it either way); a right function with such values at every offset
+    stops the build with a clear error (a right answer could then round into a mistake's
+    fingerprint). The offset chosen keeps the most mutants."""
+    from course_checks.mistakes import Mistake, rnn2
+
+    slope = rnn2.TANH_SLOPE
+    edgy = Mistake("edgy", "a mutant on the edges", _on_every_edge)
+    with_edgy = slope.__class__(**{**slope.__dict__, "mistakes": slope.mistakes + (edgy,)})
+    monkeypatch.setattr(kit_fingerprints, "EXERCISES", (with_edgy,))
+    stored = kit_fingerprints.build("salt")["tanh_slope"]["mistakes"].values()
+    assert f"tanh_slope: {edgy.message}." not in stored
+    assert len(stored) == len(kit.TABLE["tanh_slope"]["mistakes"])
+    edgy_right = slope.__class__(**{**slope.__dict__, "reference": _on_every_edge})
+    monkeypatch.setattr(kit_fingerprints, "EXERCISES", (edgy_right,))
+    with pytest.raises(ValueError, match="tanh_slope: every grid offset puts a value of the right"):
+        kit_fingerprints.build("salt")
+    right = [np.array([0.0003])]
+    on_zero = {"m": [np.array([0.0125])]}  # on an edge at offset 0, clear of it at 0.5
+    monkeypatch.setattr(kit_fingerprints, "OFFSETS", [0.0, 0.5])
+    assert kit_fingerprints._offset(right, on_zero, 3, "x") == 0.5

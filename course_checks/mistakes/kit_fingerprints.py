@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course_checks.mistakes import rnn1, rnn2
+from course_checks.mistakes import rnn1, rnn2, rnn3
 from rnn_course_student import fingerprints as kit
 
 MODULE = Path(kit.__file__)
@@ -43,18 +43,20 @@ WIDTH = 100  # the longest line written into the kit module
 # The exercises the kit fingerprints: arrays of many values (a scalar such as a parameter count
 # could be searched for), with a mistake that fixes every value (no undetermined parts).
 EXERCISES = (rnn1.RNN_STEP_FORWARD, rnn1.RNN_FORWARD, rnn1.TO_COLUMN_LAYOUT, rnn2.RNN_STEP_BACKWARD,
-             rnn2.RNN_BACKWARD, rnn2.JACOBIAN_NORMS, rnn2.TANH_SLOPE)
+             rnn2.RNN_BACKWARD, rnn2.JACOBIAN_NORMS, rnn2.TANH_SLOPE, rnn3.CLIP_BY_GLOBAL_NORM)
 
 
 def _outputs(exercise, function) -> list | None:
-    """The graded outputs of `function` on the kit's inputs as float64 arrays; None if it raises."""
+    """The fingerprinted outputs of `function` on the kit's inputs, as the kit reads a student's
+    (float64 arrays); None if it raises."""
+    graded = tuple(exercise.outputs.index(n) for n in (exercise.graded or exercise.outputs))
+    if kit.GRADED.get(exercise.name) != graded:
+        raise ValueError(f"{exercise.name}: the kit fingerprints outputs "
+                         f"{kit.GRADED.get(exercise.name)}, the catalogue grades {graded}")
     try:
-        result = function(*kit.inputs(exercise.name))
+        return kit.fingerprinted(exercise.name, function(*kit.inputs(exercise.name)), graded)
     except Exception:  # a mutant that cannot run on these inputs is not fingerprinted
         return None
-    result = (result,) if len(exercise.outputs) == 1 else tuple(result)
-    return [np.asarray(result[exercise.outputs.index(n)], dtype=np.float64)
-            for n in (exercise.graded or exercise.outputs)]
 
 
 def _edge_distance(values: list, decimals: int, offset: float) -> float:
