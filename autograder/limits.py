@@ -1,8 +1,8 @@
 """The limits one notebook is graded under, with their defaults in one place.
 
-``Limits`` is read by the executor's traits (autograder/preprocessors/execute.py) and by the
-command line (each field becomes an option such as ``--setup-timeout``), so a default changes here
-and nowhere else.
+``Limits`` is read by the command line (each field becomes an option such as ``--setup-timeout``)
+and reaches the executor (autograder/preprocessors/execute.py) inside each notebook's
+``GradingTask``, so a default changes here and nowhere else.
 """
 
 from dataclasses import dataclass, field, fields

@@ -10,9 +10,9 @@ import os
 import pytest
 from nbformat.v4 import new_code_cell
 from nbgrader.utils import determine_grade
-from nbgrader_notebooks import HIDDEN, by_id, meta, release, resources, task
 
-from autograder.preprocessors import LimitedExecute
+from autograder.preprocessors import LimitedExecute, execute
+from nbgrader_notebooks import HIDDEN, by_id, meta, release, resources, task
 
 LOG = logging.getLogger("test")
 LIMITS = {"cell_timeout": 2, "setup_timeout": 30, "notebook_timeout": 20, "memory_mb": 500}
@@ -94,3 +94,30 @@ def test_a_failed_set_up_cell_stops_the_run(tmp_path):
     nb, run_ = run(nb, tmp_path)
     assert run_.setup_failed.startswith("set-up cell setup_imports failed: ModuleNotFoundError")
     assert [o.ename for o in by_id(nb)["square_values"].outputs] == ["NotRun"]
+
+
+def _hanging_square_tried_twice(tmp_path):
+    """``square`` never returns: its test and two cells that try it out hang; then ``add``."""
+    nb = release(square="def square(x):\n    while True:\n        pass",
+                 add="def add(a, b):\n    return a + b")
+    at = nb.cells.index(by_id(nb)["add"])
+    nb.cells[at:at] = [new_code_cell("square(1)", metadata=meta(f"try_{i}")) for i in range(2)]
+    sandbox = tmp_path / "sandbox"
+    sandbox.mkdir()
+    limits = {**LIMITS, "notebook_timeout": 3}  # less than one hang costs
+    nb, res = LimitedExecute().preprocess(nb, resources(task(**limits),
+                                                        metadata={"path": str(sandbox)}))
+    return by_id(nb), res["findings"].execution
+
+
+def test_hanging_cells_use_their_own_allowance_not_the_budget_of_the_cells_after(tmp_path):
+    cells, run_ = _hanging_square_tried_twice(tmp_path)
+    assert run_.timed_out == ["square_values", "try_0", "try_1"]
+    assert determine_grade(cells["add_values"], LOG)[0] == 1.0
+
+
+def test_without_the_allowance_the_hangs_starve_the_cells_after(tmp_path, monkeypatch):
+    monkeypatch.setattr(execute, "HANG_ALLOWANCE", 0)  # the negative control
+    cells, _ = _hanging_square_tried_twice(tmp_path)
+    assert [o.ename for o in cells["add_values"].outputs] == ["NotRun"]
+    assert determine_grade(cells["add_values"], LOG)[0] == 0.0

@@ -30,7 +30,7 @@ import dask
 from distributed import Client, LocalCluster, as_completed
 from distributed.scheduler import KilledWorker
 
-from . import WORKER_LOSSES, EngineLost, Outcome
+from .base import WORKER_LOSSES, EngineLost, Outcome
 
 CONNECT_TIMEOUT_S = 10
 POLL_S = 0.1

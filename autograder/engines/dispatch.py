@@ -10,7 +10,7 @@ yielded undone.
 
 from collections.abc import Callable, Iterable, Iterator
 
-from . import Engine
+from .base import Engine
 
 
 class WorkerLost(RuntimeError):

@@ -14,7 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from . import WORKER_LOSSES, Outcome
+from .base import WORKER_LOSSES, Outcome
 
 
 def _main_module_readable_by_spawn() -> None:

@@ -7,9 +7,10 @@ working folder); what happened goes to ``resources["findings"].execution``. What
 nbgrader's ``Execute``, all through nbclient's hooks and its ``timeout_func``:
 - a time limit per cell, a generous one for set-up cells (grade id ``setup_*``: the TensorFlow
   import must never cost points on a busy machine), and a budget for all other cells together;
-  the first cell to hang is not charged to the budget (a hanging function's own test must not
-  starve the other exercises); from the second, what is left is capped at one more cell limit,
-  as the cells after a hang mostly call the same hanging code;
+  cells that hang (hit their full cell limit) are charged to an allowance of their own, not to
+  the budget, so that a hanging function (its test, the cells that try it out) never starves
+  the other exercises; past the allowance, what is left of the budget is capped at one more
+  cell limit, as the cells after a hang mostly call the same hanging code;
 - the watchdog (autograder/sandbox/watchdog.py): the kernel killed past twice a cell's limit
   (the interrupt ignored), past the notebook's budget or over its memory;
 - a dead kernel ends the run instead of aborting the batch; cells not run get an error output,
@@ -66,8 +67,10 @@ PROBE_MODULES = ("__import__('rnn_course_student.probe'); "
 # Seconds the judge's calls of one cell may take in all, in cell timeouts: a hanging answer costs
 # the calls of one cell this much, then the cell fails and grading goes on.
 JUDGE_ALLOWANCE = 3
-# Cells that may hang (hit their full cell limit) without being charged to the notebook's budget.
-HANGS_NOT_CHARGED = 1
+# Cell limits that cells hanging at their full limit may use up before they are charged to the
+# notebook's budget: a function that never returns hangs its own test cell and the cells that try
+# it out (a demo of the step, then of the loop that calls it).
+HANG_ALLOWANCE = 3
 
 
 def _timed_out(cell) -> bool:
@@ -106,7 +109,7 @@ class LimitedExecute(Execute):
         self._token = secrets.token_hex(6)
         self._fingerprint: dict | None = None
         self._budget = task.limits.notebook_timeout
-        self._hangs_not_charged = HANGS_NOT_CHARGED
+        self._hang_allowance = HANG_ALLOWANCE * float(self.timeout)
         self._reports_seen = 0
         self._current, self._index, self._started = "?", -1, 0.0
         self._t0 = time.monotonic()
@@ -244,7 +247,7 @@ class LimitedExecute(Execute):
         # a backstop behind the watchdog.
         limits = self.limits
         wall = (self._setup_cells * limits.setup_timeout + limits.notebook_timeout
-                + (2 + HANGS_NOT_CHARGED) * limits.cell_timeout)
+                + (2 + HANG_ALLOWANCE) * limits.cell_timeout)
         cores = self.task.threads or os.cpu_count() or 1
         return isolation.KernelLimits(memory_mb=limits.memory_mb, processes=limits.processes,
                                       cpu_seconds=int(wall * max(1, cores)) + 10)
@@ -300,12 +303,12 @@ class LimitedExecute(Execute):
         self._limit = self._timeout_for(cell)
         # Backstops for code that ignores the interrupt nbclient sends at a cell timeout: the
         # interrupt gets one more cell limit to work, and the notebook as a whole its budget
-        # (and the hangs it does not charge).
+        # and its hang allowance.
         self._watchdog.cell_deadline = self._started + 2 * self._limit
         self._output_bytes = 0
         if not is_setup(cell) and self._watchdog.notebook_deadline is None:
             self._watchdog.notebook_deadline = self._started + self._budget + (
-                2 + HANGS_NOT_CHARGED) * self.timeout
+                2 + HANG_ALLOWANCE) * self.timeout
 
     async def _check_guard_before_test(self, cell, cell_index):
         if not is_test(cell) or self._fingerprint is None:
@@ -350,10 +353,10 @@ class LimitedExecute(Execute):
                 self._fingerprint = await self._hidden("", guard.fingerprint_code(self._token))
             return
         self.run.student_s += elapsed
-        if timed_out and self._limit >= self.timeout and self._hangs_not_charged > 0:
-            # A hang at the full cell limit: most often a function's own test cell. Charged to
-            # the budget, it would starve the cells of the exercises after it.
-            self._hangs_not_charged -= 1
+        if timed_out and self._limit >= self.timeout and self._hang_allowance > 0:
+            # A hang at the full cell limit, charged to the budget, would starve the cells of
+            # the exercises after it.
+            self._hang_allowance -= elapsed
             return
         self._budget -= elapsed
         if timed_out:
