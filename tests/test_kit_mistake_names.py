@@ -190,6 +190,28 @@ def test_right_answers_pass_and_are_never_named(releases):
         assert checks.mistake_named(written.exercise, _notebook(written)[written.exercise]) is None
 
 
+def _shifted(value):
+    """`value` with every number moved by 0.01: wrong, and no catalogued mistake."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_shifted(v) for v in value)
+    return None if value is None else np.asarray(value, dtype=np.float64) + 0.01
+
+
+def test_the_kit_cannot_tell_a_right_answer_from_an_uncatalogued_wrong_one():
+    """What the kit answers for a right function is what it answers for a wrong one it does not
+    know (None): its fixed inputs and table confirm no right answer, they only name mistakes."""
+    for exercise in kit_fingerprints.EXERCISES:
+        def wrong(*args, right=exercise.reference):
+            return _shifted(right(*args))
+
+        spec = kit.TABLE[exercise.name]
+        assert kit.fingerprint(exercise.name, kit_fingerprints._outputs(exercise, wrong), spec) != (
+            kit.fingerprint(exercise.name, kit_fingerprints._outputs(exercise, exercise.reference),
+                            spec))  # wrong indeed
+        assert kit.name_mistake(exercise.name, exercise.reference) is None, exercise.name
+        assert kit.name_mistake(exercise.name, wrong) is None, exercise.name
+
+
 def test_a_function_that_prints_or_runs_long_while_fingerprinted(capfd, monkeypatch):
     """Output while the kit fingerprints a function is swallowed (on stderr it would cost the cell
     its points; the negative control calls the lookup bare and sees it); a function slower than
