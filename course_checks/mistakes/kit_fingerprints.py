@@ -41,7 +41,10 @@ OFFSETS = [k / 97 for k in range(97)]  # candidate grid offsets, in grid steps
 WIDTH = 100  # the longest line written into the kit module
 
 # The exercises the kit fingerprints: arrays of many values (a scalar such as a parameter count
-# could be searched for), with a mistake that fixes every value (no undetermined parts).
+# could be searched for), with a mistake that fixes every value (no undetermined parts). Not
+# rnn4's builders: a model's description is a few discrete codes, so trying every combination
+# and seeing which are named would narrow down the right one; nor train_step or the cliff's
+# bound (a scalar, or a model the kit would have to train).
 EXERCISES = (rnn1.RNN_STEP_FORWARD, rnn1.RNN_FORWARD, rnn1.TO_COLUMN_LAYOUT, rnn2.RNN_STEP_BACKWARD,
              rnn2.RNN_BACKWARD, rnn2.JACOBIAN_NORMS, rnn2.TANH_SLOPE, rnn3.CLIP_BY_GLOBAL_NORM)
 
