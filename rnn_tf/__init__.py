@@ -14,6 +14,7 @@ _quiet_tensorflow()
 from rnn_tf.cell import SimpleRNNCell  # noqa: E402  (after the TF environment above)
 from rnn_tf.layer import SimpleRNN  # noqa: E402
 
+# isort: split
 # --- BPTT by hand, gradient diagnostics, clipping: bptt.py, gradients.py, clipping.py ---
 # (The experiments are used as `rnn_tf.experiments.<name>()` or through the `rnn-experiments`
 # command; their names stay in that module.)
@@ -31,6 +32,7 @@ from rnn_tf.gradients import (  # noqa: E402
     step_jacobians,
 )
 
+# isort: split
 # --- configurations, toy tasks, long-range sweep: tasks.py, configurations.py, long_range.py ---
 # The generators stay in their namespace (rnn_tf.tasks.sentiment(...), rnn_tf.tasks.adding(...)).
 from rnn_tf import tasks  # noqa: E402
@@ -48,6 +50,7 @@ from rnn_tf.configurations import (  # noqa: E402
 from rnn_tf.long_range import AddingSweep, adding_sweep, plot_adding_sweep  # noqa: E402
 from rnn_tf.tasks import TaskData  # noqa: E402
 
+# isort: split
 # --- the cliff of exploding gradients (assignment 3): cliff.py ---
 from rnn_tf.cliff import (  # noqa: E402
     CliffExperiment,

@@ -180,7 +180,7 @@ class SimpleRNN(keras.layers.RNN):
         expected = (sequences.shape[0], self.cell.units)
         given = _shape(states[0])
         if len(given) != 2 or any(e is not None and g is not None and e != g
-                                  for e, g in zip(expected, given)):
+                                  for e, g in zip(expected, given, strict=True)):
             raise ValueError(
                 f"{self.name} expects an initial state of shape (batch, units) = {expected}; "
                 f"got shape {given}."
@@ -193,7 +193,7 @@ class SimpleRNN(keras.layers.RNN):
         expected = tuple(sequences.shape[:2])
         given = _shape(mask)
         if len(given) != 2 or any(e is not None and g is not None and e != g
-                                  for e, g in zip(expected, given)):
+                                  for e, g in zip(expected, given, strict=True)):
             raise ValueError(
                 f"{self.name} expects a mask of shape (batch, timesteps) = {expected}; "
                 f"got shape {given}."

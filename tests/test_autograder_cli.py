@@ -16,9 +16,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import sample_class as samples
 from nbgrader.api import Gradebook
 
+import sample_class as samples
 from autograder.cli import main
 from autograder.course import Course
 

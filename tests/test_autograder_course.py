@@ -13,8 +13,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import sample_class as samples
 
+import sample_class as samples
 from autograder.course import Course
 from autograder.feedback import write_feedback
 from autograder.grade import autograde

@@ -1,10 +1,10 @@
 """rnn_tf.SimpleRNNCell: one step of h_t = tanh(W_h h_{t-1} + W_x x_t + b), as a Keras cell."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-import keras
 import rnn_tf
 
 
@@ -71,7 +71,7 @@ def test_one_step_outputs_and_gradients_match_keras_cell(dtype, atol):
             h_t, _ = cell(x, [h_prev])
             loss = tf.reduce_sum(h_t * tf.reshape(tf.range(8, dtype=dtype), (2, 4)))
         results.append([h_t, *tape.gradient(loss, [x, h_prev, *cell.trainable_weights])])
-    for mine, keras_ in zip(*results):
+    for mine, keras_ in zip(*results, strict=True):
         np.testing.assert_allclose(mine, keras_, rtol=0, atol=atol)
 
 

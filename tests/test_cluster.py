@@ -9,13 +9,13 @@ import os
 import time
 from collections import Counter
 
-import dask_processes
 import pytest
-from dask_processes import kill_own_worker_if_negative, square_slowly
 
+import dask_processes
 from autograder.engines import EngineLost, open_engine, parse_scheduler
 from autograder.engines.dask_cluster import DaskEngine
 from autograder.engines.local import LocalPool
+from dask_processes import kill_own_worker_if_negative, square_slowly
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ import keras
 import numpy as np
 import pytest
 
+from course_checks.testing import recurrent_layers
 from rnn_tf import configurations as cf
 from rnn_tf import tasks
 from rnn_tf.layer import SimpleRNN
-from course_checks.testing import recurrent_layers
 
 
 def _fit(model, x, y, epochs, loss="sparse_categorical_crossentropy", learning_rate=0.01):

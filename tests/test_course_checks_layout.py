@@ -28,7 +28,8 @@ def test_the_library_imports_neither_the_grader_nor_the_checks():
 
 def test_importing_the_library_loads_neither_the_grader_nor_the_checks():
     probe = ("import sys, rnn_tf, rnn_tf.experiments\n"
-             "print(sorted({m.split('.')[0] for m in sys.modules} & {'autograder', 'course_checks'}))")
+             "print(sorted({m.split('.')[0] for m in sys.modules}\n"
+             "             & {'autograder', 'course_checks'}))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO,
                          check=True)
     assert out.stdout.strip() == "[]"

@@ -15,7 +15,8 @@ IDS = assignments(COURSE_DIR)
 TOTAL = re.compile(r"\*\*Total: (\d+) points\*\*")
 GRADE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 # Calls that return None: a test cell may end with one without nbgrader reading a partial grade.
-NONE_RETURNING = {"print", "assert_close", "assert_shape", "assert_not_used", "check", "check_blaming_earlier"}
+NONE_RETURNING = {"print", "assert_close", "assert_shape", "assert_not_used", "check",
+                  "check_blaming_earlier"}
 # Calls whose value IS the partial grade: a quiz earns its share of the points per item.
 PARTIAL_CREDIT = {"quiz_score"}
 
@@ -141,7 +142,8 @@ FORMULA = re.compile(r"@|\.T\b|\*\*|\bnp\.|1 - h|return_sequences|merge_mode|go_
 
 @pytest.mark.parametrize("assignment", IDS)
 def test_visible_test_messages_name_concepts_not_formulas(assignment):
-    release = nbformat.read(COURSE_DIR / "release" / assignment / f"{assignment}.ipynb", as_version=4)
+    release = nbformat.read(COURSE_DIR / "release" / assignment / f"{assignment}.ipynb",
+                            as_version=4)
     for cell in _graded(release):
         if cell.cell_type != "code" or _nbgrader(cell).get("solution"):
             continue

@@ -1,6 +1,6 @@
-"""Mistaken submissions graded by rnn-grade into nbgrader's gradebook: the first failing message names the mistake, a
-later exercise keeps its points when only an earlier one is wrong, and a right but differently
-written answer gets full marks (rnn1, the cheapest notebook to grade)."""
+"""Mistaken submissions graded by rnn-grade into nbgrader's gradebook: the first failing message
+names the mistake, a later exercise keeps its points when only an earlier one is wrong, and a
+right but differently written answer gets full marks (rnn1, the cheapest notebook to grade)."""
 
 import shutil
 
@@ -71,20 +71,23 @@ def graded(tmp_path_factory):
             results[student] = {
                 g.name: (g.auto_score, g.max_score,
                          next((o.evalue for o in outputs[g.name] if o.output_type == "error"), ""),
-                         "".join(o.get("text", "") for o in outputs[g.name] if o.output_type == "stream"))
+                         "".join(o.get("text", "") for o in outputs[g.name]
+                                 if o.output_type == "stream"))
                 for g in submission.grades if g.cell.cell_type == "code"}
     return results
 
 
 pytestmark = [pytest.mark.slow,
               # nbgrader 0.9.6 trips SQLAlchemy 2's autoflush warning when it creates a submission.
-              pytest.mark.filterwarnings("ignore:Object of type <Submitted:sqlalchemy.exc.SAWarning")]
+              pytest.mark.filterwarnings(
+                  "ignore:Object of type <Submitted:sqlalchemy.exc.SAWarning")]
 
 
 def test_a_wrong_step_is_named_and_the_right_loop_keeps_its_points(graded):
     grades = graded["sigmoid_step"]
     score, _, message, _ = grades["rnn_step_forward_matches_keras"]
-    assert score == 0 and message == f"rnn_step_forward: {rnn1.RNN_STEP_FORWARD.mistake('sigmoid').message}."
+    sigmoid = rnn1.RNN_STEP_FORWARD.mistake("sigmoid")
+    assert score == 0 and message == f"rnn_step_forward: {sigmoid.message}."
     for grade_id in ("rnn_forward_matches_keras", "rnn_forward_other_shapes"):
         score, max_score, message, printed = grades[grade_id]
         assert score == max_score, (grade_id, message)
@@ -96,7 +99,8 @@ def test_a_wrong_loop_is_named_and_the_right_step_keeps_its_points(graded):
     score, _, message, _ = grades["rnn_forward_matches_keras"]
     assert score == 0
     assert message == f"rnn_forward: {rnn1.RNN_FORWARD.mistake('state_not_carried').message}."
-    assert all(grades[g][0] == grades[g][1] for g in grades if not g.startswith("rnn_forward")), grades
+    assert all(grades[g][0] == grades[g][1] for g in grades
+               if not g.startswith("rnn_forward")), grades
 
 
 def test_a_right_but_differently_written_submission_gets_full_marks(graded):

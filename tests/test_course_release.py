@@ -90,7 +90,8 @@ def test_rnn_grade_scores_release_zero_and_solution_full_marks(
     for student in ("release_as_is", "full_marks"):
         (course / "submitted" / student / assignment).mkdir(parents=True)
     nbformat.write(release, course / "submitted" / "release_as_is" / assignment / name)
-    nbformat.write(_full_marks(release, source), course / "submitted" / "full_marks" / assignment / name)
+    nbformat.write(_full_marks(release, source),
+                   course / "submitted" / "full_marks" / assignment / name)
 
     start = time.perf_counter()
     results = autograde(Course(str(course)), str(course / "submitted"), jobs=2, progress=False)

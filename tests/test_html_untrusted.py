@@ -29,7 +29,6 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
-from test_feedback_browser import FIXTURE_COURSE, LIMIT_ARGS, browser  # noqa: F401
 
 import html_payloads as P
 from autograder import feedback
@@ -38,6 +37,7 @@ from autograder.course import Course
 from autograder.preprocessors import clean_html
 from autograder.results import Result
 from autograder.similarity import report as similarity_report
+from test_feedback_browser import FIXTURE_COURSE, LIMIT_ARGS, browser  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -179,32 +179,32 @@ for (const el of document.querySelectorAll('*')) {
 return found;"""
 
 
-def visit(browser, url: str, beacon, traces: bool = True) -> set[str]:
+def visit(driver, url: str, beacon, traces: bool = True) -> set[str]:
     """The payload ids with any trace in the page at ``url``: ran (window.__pwned), loaded
     something from the beacon, or (``traces``) left an attribute or script carrying one."""
     del beacon.hits[:]
-    browser.get(url)
+    driver.get(url)
     for _ in range(50):
-        if browser.execute_script("return document.readyState") == "complete":
+        if driver.execute_script("return document.readyState") == "complete":
             break
         time.sleep(0.1)
     # The page itself, not the browser's error page (which no payload could set anything in).
-    opened = browser.execute_script("return [document.querySelectorAll('body *').length, "
-                                    "document.body.innerText.slice(0, 300)]")
+    opened = driver.execute_script("return [document.querySelectorAll('body *').length, "
+                                   "document.body.innerText.slice(0, 300)]")
     assert opened[0] > 5 and "ERR_" not in opened[1], (url, opened)
     # A click on every javascript: link, one at a time (a second javascript: navigation cancels
     # one still pending). Webdriver's own script is exempt from the page's CSP; the link's is not.
-    links = browser.execute_script(
+    links = driver.execute_script(
         "return document.querySelectorAll('a[href^=\"javascript:\" i]').length")
     for i in range(links):
-        browser.execute_script(
+        driver.execute_script(
             "document.querySelectorAll('a[href^=\"javascript:\" i]')[arguments[0]].click()", i)
         time.sleep(0.2)
     if links:
         time.sleep(1)  # a javascript: navigation runs as a task of its own, later
-    ran = browser.execute_script("return window.__pwned || []")
-    left = browser.execute_script(TRACES, beacon.url) if traces else []
-    if browser.execute_script("return !!document.querySelector('meta[http-equiv=refresh i]')"):
+    ran = driver.execute_script("return window.__pwned || []")
+    left = driver.execute_script(TRACES, beacon.url) if traces else []
+    if driver.execute_script("return !!document.querySelector('meta[http-equiv=refresh i]')"):
         time.sleep(2.5)  # it fires after 2 s
     ids = {p.pid for p in P.catalogue()}
     found = set(ran) | {h.strip("/").split("/")[0] for h in beacon.hits}

@@ -8,10 +8,10 @@ import logging
 
 import nbformat
 from nbgrader.utils import compute_checksum, determine_grade
-from nbgrader_notebooks import HIDDEN, by_id, release, source_cells, task
 
 from autograder.judge import hidden as hidden_tests
 from autograder.pipeline import grade_notebook
+from nbgrader_notebooks import HIDDEN, by_id, release, source_cells, task
 
 LOG = logging.getLogger("test")
 LIMITS = {"cell_timeout": 4, "setup_timeout": 60, "memory_mb": 1000}
@@ -131,6 +131,7 @@ def test_hidden_checks_after_failed_visible_ones_do_not_run_and_the_visible_mess
 
 
 def test_hidden_first_or_not():
-    assert hidden_tests.hidden_comes_first('"""doc."""\n# why\n### BEGIN HIDDEN TESTS\nx\n### END HIDDEN TESTS')
-    assert not hidden_tests.hidden_comes_first('y = 1\n### BEGIN HIDDEN TESTS\nx\n### END HIDDEN TESTS')
+    hidden = "### BEGIN HIDDEN TESTS\nx\n### END HIDDEN TESTS"
+    assert hidden_tests.hidden_comes_first('"""doc."""\n# why\n' + hidden)
+    assert not hidden_tests.hidden_comes_first("y = 1\n" + hidden)
     assert not hidden_tests.hidden_comes_first("y = 1")

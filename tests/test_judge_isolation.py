@@ -84,14 +84,15 @@ def graded(tmp_path_factory):
     out = {}
     for result in results:
         notebook = nbformat.read(result.autograded, as_version=4)
-        out[result.student] = (result, {c.metadata["nbgrader"]["grade_id"]: c for c in notebook.cells
+        out[result.student] = (result,
+                               {c.metadata["nbgrader"]["grade_id"]: c for c in notebook.cells
                                         if c.metadata.get("nbgrader", {}).get("grade_id")})
     return out
 
 
 def _report(cells) -> dict:
     text = "".join(o.get("text", "") for o in cells["rnn_param_count_answer"].outputs)
-    line = next(l for l in text.splitlines() if l.startswith("ISOLATION "))
+    line = next(row for row in text.splitlines() if row.startswith("ISOLATION "))
     return json.loads(line.removeprefix("ISOLATION "))
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbgrader_notebooks import release
 
 from autograder.build import COURSE_DIR
 from autograder.preprocessors.refuse import ALLOW
+from nbgrader_notebooks import release
 
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.slow

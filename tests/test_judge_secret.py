@@ -9,12 +9,12 @@ import stat
 import nbformat
 import pytest
 from nbgrader.utils import compute_checksum
-from nbgrader_notebooks import HIDDEN, by_id, release, source_cells, task
 
 from autograder.judge import hidden
 from autograder.judge.secret import ENV, check_key, course_secret
 from autograder.pipeline import grade_notebook
 from autograder.sandbox import launch
+from nbgrader_notebooks import HIDDEN, by_id, release, source_cells, task
 
 LIMITS = {"cell_timeout": 20, "setup_timeout": 60, "memory_mb": 1000}
 DRAWN = ("### BEGIN HIDDEN TESTS\n"
@@ -77,7 +77,8 @@ SPY = '''def square(x):
     import os, sys
     environ = open("/proc/self/environ", "rb").read().decode(errors="replace")
     print("SPY", os.environ.get("{env}"), "{secret}" in environ,
-          sorted(m for m in sys.modules if m.split(".")[0] in ("rnn_tf", "autograder", "course_checks")))
+          sorted(m for m in sys.modules
+                 if m.split(".")[0] in ("rnn_tf", "autograder", "course_checks")))
     found = []
     for name in ("rnn_tf", "autograder", "course_checks"):
         try:

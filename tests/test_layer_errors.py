@@ -4,10 +4,10 @@ Each case checks the message names both sides, and that it is our message rather
 TensorFlow traceback from deep inside the loop.
 """
 
+import keras
 import numpy as np
 import pytest
 
-import keras
 import rnn_tf
 
 B, T, D, H = 2, 5, 3, 4

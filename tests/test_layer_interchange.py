@@ -1,10 +1,10 @@
 """rnn_tf.SimpleRNN as a drop-in for keras.layers.SimpleRNN: weights, configs, saving, models."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-import keras
 import rnn_tf
 
 B, T, D, H = 3, 5, 4, 6
@@ -89,13 +89,13 @@ def test_stacked_two_layer_network_matches_keras_and_trains_like_it():
     ours.set_weights(theirs.get_weights())
     outputs = ours.predict_on_batch(x)
     assert [o.shape for o in outputs] == [(8, 20, 64), (8, 64), (8, 64)]
-    for mine, keras_ in zip(outputs, theirs.predict_on_batch(x)):
+    for mine, keras_ in zip(outputs, theirs.predict_on_batch(x), strict=True):
         np.testing.assert_allclose(mine, keras_, rtol=0, atol=1e-5)
     # One compiled training step (dropout active, same seed) moves both to the same weights.
     for model in (ours, theirs):
         model.compile(optimizer=keras.optimizers.SGD(0.1), loss=["mse", None, None])
         model.train_on_batch(x, [target, np.zeros((8, 64)), np.zeros((8, 64))])
-    for mine, keras_ in zip(ours.get_weights(), theirs.get_weights()):
+    for mine, keras_ in zip(ours.get_weights(), theirs.get_weights(), strict=True):
         np.testing.assert_allclose(mine, keras_, rtol=0, atol=1e-5)
 
 

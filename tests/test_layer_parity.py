@@ -5,11 +5,11 @@ outputs and the gradients of one scalar loss with respect to the inputs, the ini
 every weight, to atol 1e-5 in float32 and 1e-10 in float64.
 """
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-import keras
 import rnn_tf
 
 ATOL = {"float32": 1e-5, "float64": 1e-10}
@@ -79,12 +79,12 @@ def assert_same(ours, theirs, x, atol, initial_state=None, compiled=False, **cal
     their_outputs, their_grads = outputs_and_gradients(theirs, x, initial_state, compiled,
                                                        **call_kwargs)
     assert len(our_outputs) == len(their_outputs)
-    for mine, keras_ in zip(our_outputs, their_outputs):
+    for mine, keras_ in zip(our_outputs, their_outputs, strict=True):
         np.testing.assert_allclose(mine, keras_, rtol=0, atol=atol, err_msg="outputs differ")
     names = ["inputs"] + ["initial state"] * len(initial_state or []) + [
         w.path for w in ours.trainable_weights]
     assert len(our_grads) == len(their_grads) == len(names)
-    for name, mine, keras_ in zip(names, our_grads, their_grads):
+    for name, mine, keras_ in zip(names, our_grads, their_grads, strict=True):
         np.testing.assert_allclose(mine, keras_, rtol=0, atol=atol,
                                    err_msg=f"gradient w.r.t. {name} differs")
     return our_outputs

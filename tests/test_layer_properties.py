@@ -6,12 +6,12 @@ and every weight) in a single tape per layer. 100 examples run eagerly (cheap: n
 run inside a tf.function, where rnn_tf.SimpleRNN takes its fast path when it applies.
 """
 
+import keras
 import numpy as np
 import tensorflow as tf
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import keras
 import rnn_tf
 
 ATOL = {"float32": 1e-5, "float64": 1e-10}
@@ -96,7 +96,7 @@ def check_against_keras(case, compiled):
                        else outputs_and_gradients())
     mine, keras_ = results
     assert len(mine) == len(keras_)
-    for a, b in zip(mine, keras_):
+    for a, b in zip(mine, keras_, strict=True):
         assert_close(np.asarray(a), np.asarray(b), ATOL[dtype])
 
 

@@ -18,7 +18,8 @@ def _record(tmp_path, students):
 
 def test_markup_in_a_name_never_reaches_the_gradebook(tmp_path):
     hostile = RosterStudent("s1", "", "1", row={
-        "First name": '<img src=x onerror="alert(1)">', "Last name": "Smith</td><script>x()</script>"})
+        "First name": '<img src=x onerror="alert(1)">',
+        "Last name": "Smith</td><script>x()</script>"})
     names = _record(tmp_path, [hostile])
     first, last = names["s1"]
     assert not set("<>&\"`") & set(first + last), names
@@ -27,6 +28,7 @@ def test_markup_in_a_name_never_reaches_the_gradebook(tmp_path):
 
 def test_ordinary_names_are_kept_as_written(tmp_path):
     students = [RosterStudent("s1", "O'Brien, Siobhán", "1"),
-                RosterStudent("s2", "", "2", row={"First name": "Zoë", "Last name": "D'Arcy-Núñez"})]
+                RosterStudent("s2", "", "2",
+                              row={"First name": "Zoë", "Last name": "D'Arcy-Núñez"})]
     assert _record(tmp_path, students) == {"s1": ("Siobhán", "O'Brien"),
                                            "s2": ("Zoë", "D'Arcy-Núñez")}

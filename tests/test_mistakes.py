@@ -1,6 +1,7 @@
-"""The mistake catalogue (course_checks.mistakes): its right functions agree with Keras/TensorFlow, every
-catalogued mistake is caught and named, a right but differently written answer is never blamed,
-an unknown mistake is described, and a later exercise is not blamed for an earlier one."""
+"""The mistake catalogue (course_checks.mistakes): its right functions agree with Keras and
+TensorFlow, every catalogued mistake is caught and named, a right but differently written answer
+is never blamed, an unknown mistake is described, and a later exercise is not blamed for an
+earlier one."""
 
 import keras
 import numpy as np
@@ -30,7 +31,8 @@ def _cell_class(step):
 
         def build(self, input_shape):
             self.kernel = self.add_weight(shape=(input_shape[-1], self.units), name="kernel")
-            self.recurrent_kernel = self.add_weight(shape=(self.units, self.units), name="recurrent_kernel")
+            self.recurrent_kernel = self.add_weight(shape=(self.units, self.units),
+                                                    name="recurrent_kernel")
             self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
 
         def call(self, inputs, states):
@@ -44,13 +46,15 @@ def _cell_class(step):
 
 
 def test_every_coded_exercise_has_at_least_five_mistakes_and_thirty_in_all():
-    assert all(len(e.mistakes) >= 5 for e in EXERCISES), {e.name: len(e.mistakes) for e in EXERCISES}
+    counts = {e.name: len(e.mistakes) for e in EXERCISES}
+    assert all(n >= 5 for n in counts.values()), counts
     assert sum(len(e.mistakes) for e in EXERCISES) >= 30
     for e in EXERCISES:
         keys = [m.key for m in e.mistakes]
         assert len(keys) == len(set(keys)), f"{e.name}: duplicate mistake keys {keys}"
         for m in e.mistakes:  # words, not code
-            assert not any(token in m.message for token in ("@", "**", "np.", ".T", "= ")), m.message
+            code = ("@", "**", "np.", ".T", "= ")
+            assert not any(token in m.message for token in code), m.message
 
 
 def test_every_exercise_checks_b1_t1_d_not_h_float32_and_float64_where_it_has_those_axes():
@@ -71,7 +75,8 @@ def test_the_forward_references_equal_keras():
                              rtol=case.rtol, atol=case.atol)
     for case in rnn1.RNN_FORWARD.cases():
         args = case.make()
-        testing.assert_close(rnn1.forward(*args)[0], testing.keras_rnn_states(*args), name=case.label,
+        testing.assert_close(rnn1.forward(*args)[0], testing.keras_rnn_states(*args),
+                             name=case.label,
                              rtol=case.rtol, atol=case.atol)
     for D, H in [(32, 64), (3, 7)]:
         layer = keras.layers.SimpleRNN(H)
@@ -85,8 +90,10 @@ def test_the_backward_references_equal_tf_gradient_tape():
         # the bias does not enter the gradients once h is given; recover it from the first step
         b = np.arctanh(h[0, 0]) - x[0, 0] @ W_x - h0[0] @ W_h
         expected = testing.tape_rnn_gradients(dh, x, h0, W_x, W_h, b)
-        for name, got, want in zip(rnn2.RNN_BACKWARD.outputs, rnn2.backward(dh, x, h0, h, W_x, W_h), expected):
-            testing.assert_close(got, want, name=f"{name} for {case.label}", rtol=max(case.rtol, 1e-4),
+        for name, got, want in zip(rnn2.RNN_BACKWARD.outputs, rnn2.backward(dh, x, h0, h, W_x, W_h),
+                                   expected, strict=True):
+            testing.assert_close(got, want, name=f"{name} for {case.label}",
+                                 rtol=max(case.rtol, 1e-4),
                                  atol=max(case.atol, 1e-5))
     x, h0, W_x, W_h, b = rnn1._problem(9, 2, 6, 3, 4)
     h, expected = testing.tape_jacobian_norms(x, h0, W_x, W_h, b)
@@ -96,10 +103,11 @@ def test_the_backward_references_equal_tf_gradient_tape():
 def test_the_clipping_references_equal_tensorflow_and_keras():
     for case in rnn3.CLIP_BY_GLOBAL_NORM.cases():
         grads, c = case.make()
-        expected, expected_norm = tf.clip_by_global_norm([None if g is None else tf.constant(g) for g in grads], c)
+        tensors = [None if g is None else tf.constant(g) for g in grads]
+        expected, expected_norm = tf.clip_by_global_norm(tensors, c)
         clipped, norm = rnn3.clip_by_global_norm(grads, c)
         testing.assert_close(norm, expected_norm, name="norm", rtol=1e-5)
-        for got, want in zip(clipped, expected):
+        for got, want in zip(clipped, expected, strict=True):
             assert (got is None) == (want is None)
             if want is not None:
                 testing.assert_close(got, want, name=case.label, rtol=1e-5, atol=1e-7)
@@ -110,14 +118,16 @@ def test_the_clipping_references_equal_tensorflow_and_keras():
         model.compile(optimizer=keras.optimizers.SGD(0.05, global_clipnorm=max_norm), loss="mse")
         model.train_on_batch(x, y)
         rnn3.train_step(*mine)
-        for got, want in zip(mine[0].get_weights(), model.get_weights()):
-            testing.assert_close(got, want, name=f"weights, max_norm={max_norm}", rtol=1e-4, atol=1e-6)
+        for got, want in zip(mine[0].get_weights(), model.get_weights(), strict=True):
+            testing.assert_close(got, want, name=f"weights, max_norm={max_norm}", rtol=1e-4,
+                                 atol=1e-6)
 
 
 # --- every mistake is caught and named; right answers are not blamed ------------------------------
 
 
-@pytest.mark.parametrize("exercise, mistake", MISTAKES, ids=[f"{e.name}-{m.key}" for e, m in MISTAKES])
+@pytest.mark.parametrize("exercise, mistake", MISTAKES,
+                         ids=[f"{e.name}-{m.key}" for e, m in MISTAKES])
 def test_every_catalogued_mistake_is_caught_and_named(exercise, mistake):
     """Through `check`, as a hidden test runs it (the catalogue's right functions forbidden while
     the answer runs): the message is the mistake's own, not another one's nor a forbidden call."""
@@ -133,7 +143,8 @@ def test_every_cell_mistake_is_named_through_keras(key):
     steps = {
         "sigmoid": lambda x, h, K, R, b: ops.sigmoid(ops.matmul(x, K) + ops.matmul(h, R) + b),
         "no_activation": lambda x, h, K, R, b: ops.matmul(x, K) + ops.matmul(h, R) + b,
-        "recurrent_transposed": lambda x, h, K, R, b: ops.tanh(ops.matmul(x, K) + ops.matmul(h, ops.transpose(R)) + b),
+        "recurrent_transposed": lambda x, h, K, R, b: ops.tanh(
+            ops.matmul(x, K) + ops.matmul(h, ops.transpose(R)) + b),
         "no_bias": lambda x, h, K, R, b: ops.tanh(ops.matmul(x, K) + ops.matmul(h, R)),
         "no_recurrence": lambda x, h, K, R, b: ops.tanh(ops.matmul(x, K) + b),
         "kernels_swapped": lambda x, h, K, R, b: ops.tanh(ops.matmul(x, R) + ops.matmul(h, K) + b),
@@ -143,7 +154,8 @@ def test_every_cell_mistake_is_named_through_keras(key):
 
 
 def test_a_right_cell_is_not_blamed():
-    right = _cell_class(lambda x, h, K, R, b: keras.ops.tanh(keras.ops.matmul(x, K) + keras.ops.matmul(h, R) + b))
+    right = _cell_class(lambda x, h, K, R, b: keras.ops.tanh(
+        keras.ops.matmul(x, K) + keras.ops.matmul(h, R) + b))
     assert diagnose(rnn1.MINIMAL_RNN_CELL, rnn1.cell_runner(right)) is None
 
 
@@ -171,7 +183,8 @@ def _backward_vectorised(dh, x, h0, h, W_x, W_h):
         dz[:, t] = (dh[:, t] + carry) * (1 - h[:, t] ** 2)
         carry = dz[:, t] @ W_h.T
     previous = np.concatenate([h0[:, None], h[:, :-1]], axis=1)
-    return (dz @ W_x.T, carry, np.einsum("btd,bth->dh", x, dz), np.einsum("bti,btj->ij", previous, dz),
+    return (dz @ W_x.T, carry, np.einsum("btd,bth->dh", x, dz),
+            np.einsum("bti,btj->ij", previous, dz),
             dz.sum(axis=(0, 1)))
 
 
@@ -185,9 +198,11 @@ def _jacobian_einsum(h, W_h):
 
 
 def _clip_numpy(grads, max_norm):
-    norm = np.sqrt(sum(float(np.sum(np.square(np.asarray(g, np.float64)))) for g in grads if g is not None))
+    norm = np.sqrt(sum(float(np.sum(np.square(np.asarray(g, np.float64))))
+                       for g in grads if g is not None))
     factor = max_norm / max(norm, max_norm)
-    return [None if g is None else (np.asarray(g) * factor).astype(np.asarray(g).dtype) for g in grads], norm
+    return [None if g is None else (np.asarray(g) * factor).astype(np.asarray(g).dtype)
+            for g in grads], norm
 
 
 def _train_step_other(model, optimizer, x, y, max_norm=None):
@@ -197,15 +212,15 @@ def _train_step_other(model, optimizer, x, y, max_norm=None):
     norm = np.sqrt(sum(np.sum(np.square(g.numpy().astype(np.float64))) for g in grads))
     if max_norm is not None:
         grads = [g * min(1.0, max_norm / norm) for g in grads]
-    optimizer.apply_gradients(list(zip(grads, model.trainable_weights)))
+    optimizer.apply_gradients(list(zip(grads, model.trainable_weights, strict=True)))
     return float(loss), float(norm)
 
 
 def _many_to_one_functional_softmax(input_dim, num_classes, units=16):
     from rnn_tf.layer import SimpleRNN
 
-    model = keras.Sequential([keras.Input((None, input_dim)), SimpleRNN(units), keras.layers.Dense(num_classes),
-                              keras.layers.Activation("softmax")])
+    model = keras.Sequential([keras.Input((None, input_dim)), SimpleRNN(units),
+                              keras.layers.Dense(num_classes), keras.layers.Activation("softmax")])
     return model
 
 
@@ -252,7 +267,8 @@ def test_an_unknown_mistake_is_described_with_where_and_a_pointer():
     assert message.startswith("rnn_step_forward: h_t is wrong for B=3, D=4, H=5, float64:")
     assert "first wrong at h_t[0, 0]: expected" in message and "section 2, One step" in message
     assert "values differ" not in message  # a place, never a bare count
-    message = diagnose(rnn2.RNN_BACKWARD, lambda *a: rnn2.backward(*a)[:3] + (rnn2.backward(*a)[3] * 0.5,
+    message = diagnose(rnn2.RNN_BACKWARD,
+                       lambda *a: rnn2.backward(*a)[:3] + (rnn2.backward(*a)[3] * 0.5,
                                                                            rnn2.backward(*a)[4]))
     assert message.startswith("rnn_backward: dW_h is wrong for ") and "section 2" in message
     assert "first wrong at dW_h[0, 0]" in message
@@ -266,7 +282,8 @@ def test_an_unknown_loop_mistake_names_the_first_wrong_time_step():
         return h, cache
 
     message = diagnose(rnn1.RNN_FORWARD, drifts_after_three_steps)
-    assert "right for time steps t = 0 to 2, first wrong at time step t = 3 of 60 (h[0, 3, " in message
+    assert ("right for time steps t = 0 to 2, first wrong at time step t = 3 of 60 (h[0, 3, "
+            in message)
     assert message.endswith("(section 3, The whole sequence).")
 
     def dx_wrong_before_the_last_two_steps(*args):
@@ -277,7 +294,8 @@ def test_an_unknown_loop_mistake_names_the_first_wrong_time_step():
 
     message = diagnose(rnn2.RNN_BACKWARD, dx_wrong_before_the_last_two_steps)
     assert "dx is wrong for B=3, T=7" in message
-    assert "right for the last 2 step(s), walking back from t = 6, first wrong at time step t = 4" in message
+    assert ("right for the last 2 step(s), walking back from t = 6, first wrong at time step t = 4"
+            in message)
 
 
 def test_two_mistakes_in_different_outputs_name_the_first_and_say_there_is_more():
@@ -306,7 +324,8 @@ def test_a_forbidden_call_is_passed_on_not_diagnosed():
 
     with pytest.raises(testing.ForbiddenCallError, match="clip_by_global_norm"):
         diagnose(rnn3.CLIP_BY_GLOBAL_NORM, cheat,
-                 guard=lambda: testing.forbid(*testing.CLIPPING_FORBIDDEN, task="clip_by_global_norm",
+                 guard=lambda: testing.forbid(*testing.CLIPPING_FORBIDDEN,
+                                              task="clip_by_global_norm",
                                               namespaces=[cheat.__globals__]))
 
 
@@ -347,7 +366,8 @@ def test_a_wrong_forward_pass_is_blamed_for_its_own_mistake_not_the_step_s():
     notebook = _notebook(FORWARD_CALLING_STEP.format(carry="h0"))
     with pytest.raises(AssertionError) as failure:
         check(rnn1.RNN_FORWARD, notebook["rnn_forward"])
-    assert str(failure.value) == f"rnn_forward: {rnn1.RNN_FORWARD.mistake('state_not_carried').message}."
+    mistake = rnn1.RNN_FORWARD.mistake("state_not_carried")
+    assert str(failure.value) == f"rnn_forward: {mistake.message}."
 
 
 BACKWARD_LOOP = """
@@ -356,7 +376,8 @@ def rnn_backward(dh, x, h0, h, W_x, W_h):
     carry = np.zeros(h0.shape)
     for t in reversed(range(x.shape[1])):
         h_prev = h[:, t - 1] if t > 0 else h0
-        dx_t, carry, *shares = rnn_step_backward(dh[:, t] + {carry}, x[:, t], h_prev, h[:, t], W_x, W_h)
+        dx_t, carry, *shares = rnn_step_backward(dh[:, t] + {carry}, x[:, t], h_prev, h[:, t],
+                                                 W_x, W_h)
         grads[0][:, t] = dx_t
         grads[2:] = [total + share for total, share in zip(grads[2:], shares)]
     grads[1] = carry
@@ -374,7 +395,8 @@ def test_a_right_bptt_is_not_blamed_for_a_wrong_step_and_a_wrong_one_is_named(ca
     check(rnn2.RNN_BACKWARD, right["rnn_backward"])
     assert "rnn_backward is right, but it calls your rnn_step_backward" in capsys.readouterr().out
     wrong = _notebook(BACKWARD_CALLING_STEP.format(carry="0"))
-    with pytest.raises(AssertionError, match="^rnn_backward: your gradients are what you get when each "
+    with pytest.raises(AssertionError,
+                       match="^rnn_backward: your gradients are what you get when each "
                                              "step sees only its direct gradient"):
         check(rnn2.RNN_BACKWARD, wrong["rnn_backward"])
 
@@ -411,7 +433,8 @@ def test_check_blaming_earlier_with_a_trusted_substitute(capsys):
     def visible_check():
         testing.assert_close(notebook["rnn_forward"](*args)[0], expected, name="h")
 
-    check_blaming_earlier(visible_check, notebook["rnn_forward"], rnn_step_forward=rnn1.step_forward)
+    check_blaming_earlier(visible_check, notebook["rnn_forward"],
+                          rnn_step_forward=rnn1.step_forward)
     assert "rnn_forward is right, but it calls your rnn_step_forward" in capsys.readouterr().out
     broken = _notebook(FORWARD_CALLING_STEP.format(carry="h0"))
 
@@ -419,7 +442,8 @@ def test_check_blaming_earlier_with_a_trusted_substitute(capsys):
         testing.assert_close(broken["rnn_forward"](*args)[0], expected, name="h")
 
     with pytest.raises(AssertionError, match="h does not match"):
-        check_blaming_earlier(failing_check, broken["rnn_forward"], rnn_step_forward=rnn1.step_forward)
+        check_blaming_earlier(failing_check, broken["rnn_forward"],
+                              rnn_step_forward=rnn1.step_forward)
     assert broken["rnn_step_forward"].__name__ == "rnn_step_forward"
 
 
@@ -432,17 +456,21 @@ def rnn_forward(x, h0, W_x, W_h, b):
         h[:, t] = h_prev
     return h, None
 """),
-    (rnn2.RNN_BACKWARD, rnn2.RNN_STEP_BACKWARD, "rnn_backward", BACKWARD_LOOP.format(carry="carry")),
+    (rnn2.RNN_BACKWARD, rnn2.RNN_STEP_BACKWARD, "rnn_backward",
+     BACKWARD_LOOP.format(carry="carry")),
 ]
 
 
-@pytest.mark.parametrize("later, earlier, name, source", LATER_CALLS_EARLIER, ids=["forward", "backward"])
-def test_no_right_later_function_is_blamed_for_any_earlier_mistake(later, earlier, name, source, capsys):
+@pytest.mark.parametrize("later, earlier, name, source", LATER_CALLS_EARLIER,
+                         ids=["forward", "backward"])
+def test_no_right_later_function_is_blamed_for_any_earlier_mistake(later, earlier, name, source,
+                                                                   capsys):
     for mistake in earlier.mistakes:
         notebook = _notebook(source)
         notebook[earlier.name] = mistake.mutant
         check(later, notebook[name])  # passes: the later exercise keeps its points
-        assert f"{name} is right, but it calls your {earlier.name}" in capsys.readouterr().out, mistake.key
+        note = f"{name} is right, but it calls your {earlier.name}"
+        assert note in capsys.readouterr().out, mistake.key
         assert notebook[earlier.name] is mistake.mutant
 
 
@@ -451,20 +479,27 @@ def test_no_right_train_step_is_blamed_for_any_clipping_mistake(capsys):
         notebook = _notebook(TRAIN_STEP)
         notebook["clip_by_global_norm"] = mistake.mutant
         check(rnn3.TRAIN_STEP, notebook["train_step"])  # passes: the points are kept
-        noted = "train_step is right, but it calls your clip_by_global_norm" in capsys.readouterr().out
+        note = "train_step is right, but it calls your clip_by_global_norm"
+        noted = note in capsys.readouterr().out
         # A slip that cannot show in a training step gets no note: a None entry dropped, a
         # norm below the threshold, float64 gradients (the optimizer casts them to the weights').
-        assert noted or mistake.key in ("always_scales", "drops_none", "float64_output"), mistake.key
+        assert noted or mistake.key in ("always_scales", "drops_none",
+                                        "float64_output"), mistake.key
 
 
 def test_the_kit_s_trusted_earlier_functions_equal_the_catalogue_s():
-    from rnn_course_student.checks import trusted_clip_by_global_norm, trusted_step_backward, trusted_step_forward
+    from rnn_course_student.checks import (
+        trusted_clip_by_global_norm,
+        trusted_step_backward,
+        trusted_step_forward,
+    )
 
     for case in rnn1.RNN_STEP_FORWARD.cases():
         testing.assert_close(trusted_step_forward(*case.make()), rnn1.step_forward(*case.make()),
                              name=case.label, rtol=1e-4, atol=1e-5)
     for case in rnn2.RNN_STEP_BACKWARD.cases():
-        for got, want in zip(trusted_step_backward(*case.make()), rnn2.step_backward(*case.make())):
+        for got, want in zip(trusted_step_backward(*case.make()), rnn2.step_backward(*case.make()),
+                             strict=True):
             testing.assert_close(got, want, name=case.label, rtol=1e-4, atol=1e-5)
     for case in rnn3.CLIP_BY_GLOBAL_NORM.cases():
         clipped, norm = trusted_clip_by_global_norm(*case.make())
@@ -472,7 +507,7 @@ def test_the_kit_s_trusted_earlier_functions_equal_the_catalogue_s():
         testing.assert_close(norm, want_norm, name=case.label, rtol=1e-5)
 
 
-# --- the notebooks use the catalogue, and unknown mistakes are not mistaken for known ones ------------
+# --- the notebooks use the catalogue, and unknown mistakes are not mistaken for known ones ------
 
 
 def test_every_catalogued_exercise_is_diagnosed_first_in_a_hidden_test_of_its_notebook():
@@ -491,16 +526,21 @@ def test_every_catalogued_exercise_is_diagnosed_first_in_a_hidden_test_of_its_no
             assert holders, f"{folder.name}: no hidden test calls {call}"
             hidden = holders[0].split("### BEGIN HIDDEN TESTS", 1)
             assert len(hidden) == 2 and call in hidden[1].split("### END HIDDEN TESTS")[0], call
-            assert not hidden[0].strip("\n").count("\n"), f"{call} must run before the visible checks"
+            assert not hidden[0].strip("\n").count("\n"), (
+                f"{call} must run before the visible checks")
 
 
 UNKNOWN_MISTAKES = [
-    (rnn1.RNN_STEP_FORWARD, lambda x_t, h_prev, W_x, W_h, b: np.tanh(x_t @ W_x + 0.5 * h_prev @ W_h + b)),
-    (rnn1.RNN_FORWARD, lambda x, h0, W_x, W_h, b: (rnn1.forward(x, h0, W_x, W_h, b)[0] * 0.99, None)),
+    (rnn1.RNN_STEP_FORWARD,
+     lambda x_t, h_prev, W_x, W_h, b: np.tanh(x_t @ W_x + 0.5 * h_prev @ W_h + b)),
+    (rnn1.RNN_FORWARD,
+     lambda x, h0, W_x, W_h, b: (rnn1.forward(x, h0, W_x, W_h, b)[0] * 0.99, None)),
     (rnn1.RNN_PARAM_COUNT, lambda D, H: D * H + H * H + H + 1),
-    (rnn2.RNN_STEP_BACKWARD, lambda *a: rnn2.step_backward(*a)[:2] + (2 * rnn2.step_backward(*a)[2],)
+    (rnn2.RNN_STEP_BACKWARD,
+     lambda *a: rnn2.step_backward(*a)[:2] + (2 * rnn2.step_backward(*a)[2],)
      + rnn2.step_backward(*a)[3:]),
-    (rnn2.RNN_BACKWARD, lambda *a: (rnn2.backward(*a)[0], -rnn2.backward(*a)[1]) + rnn2.backward(*a)[2:]),
+    (rnn2.RNN_BACKWARD,
+     lambda *a: (rnn2.backward(*a)[0], -rnn2.backward(*a)[1]) + rnn2.backward(*a)[2:]),
     (rnn2.JACOBIAN_NORMS, lambda h, W_h: rnn2.jacobian_norms(h, W_h) ** 2),
     (rnn2.TANH_SLOPE, lambda h: np.cos(np.asarray(h))),
     (rnn3.CLIP_BY_GLOBAL_NORM, lambda grads, c: rnn3.clip_by_global_norm(grads, 0.9 * c)),
@@ -508,10 +548,12 @@ UNKNOWN_MISTAKES = [
 ]
 
 
-@pytest.mark.parametrize("exercise, answer", UNKNOWN_MISTAKES, ids=[e.name for e, _ in UNKNOWN_MISTAKES])
+@pytest.mark.parametrize("exercise, answer", UNKNOWN_MISTAKES,
+                         ids=[e.name for e, _ in UNKNOWN_MISTAKES])
 def test_a_mistake_outside_the_catalogue_is_described_not_misnamed(exercise, answer):
     message = diagnose(exercise, answer)
-    assert message is not None and " is wrong for " in message and exercise.section in message, message
+    assert message is not None, message
+    assert " is wrong for " in message and exercise.section in message, message
     assert not any(m.message in message for m in exercise.mistakes), message
 
 
@@ -520,7 +562,8 @@ def test_a_student_who_calls_the_catalogue_s_right_function_is_stopped():
     notebook = _notebook("from course_checks.mistakes.rnn1 import step_forward as borrowed\n"
                          "def rnn_step_forward(x_t, h_prev, W_x, W_h, b):\n"
                          "    return borrowed(x_t, h_prev, W_x, W_h, b)\n")
-    with pytest.raises(testing.ForbiddenCallError, match="rnn_step_forward: .*course_checks.mistakes.rnn1.step_forward"):
+    with pytest.raises(testing.ForbiddenCallError,
+                       match="rnn_step_forward: .*course_checks.mistakes.rnn1.step_forward"):
         check(rnn1.RNN_STEP_FORWARD, notebook["rnn_step_forward"])
     assert notebook["borrowed"] is rnn1.step_forward  # restored
 
@@ -531,12 +574,14 @@ def test_a_submission_that_replaces_numpy_cannot_make_a_wrong_answer_pass(monkey
     assert diagnose(rnn2.TANH_SLOPE, rnn2.TANH_SLOPE.mistake("not_squared").mutant) is not None
 
 
-def test_a_loop_that_reaches_the_step_through_a_helper_is_not_blamed_and_one_that_does_not_use_it_gets_no_note(capsys):
+def test_a_loop_that_reaches_the_step_through_a_helper_is_not_blamed_nor_noted_when_unused(capsys):
     through_helper = _notebook(FORWARD_CALLING_STEP.format(carry="h_prev").replace(
-        "rnn_step_forward(x[:, t], h_prev", "helper(x[:, t], h_prev") + "\nhelper = lambda *a: rnn_step_forward(*a)\n")
+        "rnn_step_forward(x[:, t], h_prev",
+        "helper(x[:, t], h_prev") + "\nhelper = lambda *a: rnn_step_forward(*a)\n")
     check(rnn1.RNN_FORWARD, through_helper["rnn_forward"])
     assert "rnn_forward is right, but it calls your rnn_step_forward" in capsys.readouterr().out
     inline = _notebook(FORWARD_CALLING_STEP.format(carry="h_prev").replace(
-        "rnn_step_forward(x[:, t], h_prev, W_x, W_h, b)", "np.tanh(x[:, t] @ W_x + h_prev @ W_h + b)"))
+        "rnn_step_forward(x[:, t], h_prev, W_x, W_h, b)",
+        "np.tanh(x[:, t] @ W_x + h_prev @ W_h + b)"))
     check(rnn1.RNN_FORWARD, inline["rnn_forward"])
     assert "rnn_forward is right" not in capsys.readouterr().out

@@ -1,8 +1,7 @@
 """OverwriteCellsFromTask on its own: nbgrader's OverwriteCells fed from the task, no database."""
 
-from nbgrader_notebooks import HIDDEN, by_id, release, resources
-
 from autograder.preprocessors import OverwriteCellsFromTask
+from nbgrader_notebooks import HIDDEN, by_id, release, resources
 
 
 def test_hidden_tests_come_from_the_tasks_cells_without_a_gradebook():

@@ -2,10 +2,10 @@
 
 import nbformat
 import pytest
-from nbgrader_notebooks import by_id, release, resources
 
 from autograder.preprocessors import RebuildOnRelease
 from autograder.preprocessors.rebuild import read_submission
+from nbgrader_notebooks import by_id, release, resources
 
 
 def rebuild(sub):

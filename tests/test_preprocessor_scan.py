@@ -1,9 +1,9 @@
 """ScanAnswers on its own: what the student wrote is scanned with the task's forbidden calls."""
 
 from nbformat.v4 import new_code_cell
-from nbgrader_notebooks import release, resources, task
 
 from autograder.preprocessors import ScanAnswers
+from nbgrader_notebooks import release, resources, task
 
 
 def findings_of(nb, forbidden=None):

@@ -4,10 +4,10 @@ import logging
 
 from nbformat.v4 import new_output
 from nbgrader.utils import determine_grade
-from nbgrader_notebooks import by_id, release, resources
 
 from autograder.cheats import Finding
 from autograder.preprocessors import ZeroCheatedExercises
+from nbgrader_notebooks import by_id, release, resources
 
 LOG = logging.getLogger("test")
 

@@ -23,8 +23,9 @@ def _crosses_the_channel(value):
 
 def test_model_report_is_plain_data_with_outputs_layers_read_out_and_size():
     x = np.random.default_rng(0).normal(size=(2, 5, 3)).astype("float32")
-    report = _crosses_the_channel(probe.probed(_tagger, "rnn_course_student.probes_keras:model_report")(
-        (3, 2), {"units": 4, "bidirectional": True}, [x, x[:1, :1]]))
+    report_of = probe.probed(_tagger, "rnn_course_student.probes_keras:model_report")
+    report = _crosses_the_channel(report_of((3, 2), {"units": 4, "bidirectional": True},
+                                            [x, x[:1, :1]]))
     assert [o.shape for o in report["outputs"]] == [(2, 5, 2), (1, 1, 2)]
     assert (report["simple_rnn"], report["other_recurrent"], report["readout"]) == (2, 0, "softmax")
     assert report["params"] == _tagger(3, 2, 4, bidirectional=True).count_params()
@@ -36,8 +37,9 @@ def test_model_report_is_plain_data_with_outputs_layers_read_out_and_size():
 def test_model_report_reads_the_read_out_inside_a_time_distributed_wrapper(readout):
     # A right one-to-many may write its read-out as TimeDistributed(Dense(...)): reading the
     # activation of the wrapped layer keeps it from being blamed for its RNN's tanh.
-    model = keras.Sequential([keras.Input((None, 3)), keras.layers.SimpleRNN(4, return_sequences=True),
-                              keras.layers.TimeDistributed(keras.layers.Dense(2, activation=readout))])
+    model = keras.Sequential([
+        keras.Input((None, 3)), keras.layers.SimpleRNN(4, return_sequences=True),
+        keras.layers.TimeDistributed(keras.layers.Dense(2, activation=readout))])
     report = probes_keras.model_report(lambda: model, (), {}, [np.ones((1, 2, 3), "float32")])
     assert report["readout"] == readout
 
@@ -59,7 +61,7 @@ def _sgd_step(model, optimizer, x, y, max_norm=None):
     with tf.GradientTape() as tape:
         loss = tf.reduce_mean(tf.square(model(x) - y))
     grads = tape.gradient(loss, model.trainable_variables)
-    optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
     return float(loss), float(tf.linalg.global_norm(grads))
 
 
@@ -67,16 +69,17 @@ def test_train_step_outcome_runs_the_step_on_the_weights_sent_and_returns_the_we
     r = np.random.default_rng(1)
     weights = [r.normal(size=s).astype("float32") for s in [(2, 3), (3, 3), (3,), (3, 1), (1,)]]
     x, y = r.normal(size=(4, 6, 2)).astype("float32"), r.normal(size=(4, 1)).astype("float32")
-    outcome = _crosses_the_channel(probes_keras.train_step_outcome(_sgd_step, weights, x, y, [None, 1.0],
-                                                                   0.1))
-    assert len(outcome["results"]) == 2 and all(type(v) is float for pair in outcome["results"] for v in pair)
+    outcome = _crosses_the_channel(probes_keras.train_step_outcome(_sgd_step, weights, x, y,
+                                                                   [None, 1.0], 0.1))
+    assert len(outcome["results"]) == 2
+    assert all(type(v) is float for pair in outcome["results"] for v in pair)
     assert [w.shape for w in outcome["weights"]] == [w.shape for w in weights]
     assert not np.allclose(outcome["weights"][1], weights[1])
     model = probes_keras.clipping_model(weights, 6)  # the same model, stepped here
     optimizer = keras.optimizers.SGD(0.1)
     _sgd_step(model, optimizer, x, y)
     _sgd_step(model, optimizer, x, y)
-    for got, want in zip(outcome["weights"], model.get_weights()):
+    for got, want in zip(outcome["weights"], model.get_weights(), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
@@ -86,7 +89,8 @@ def test_inputs_after_call_shows_a_function_that_changes_its_inputs_in_place():
         return grads, 1.0
 
     grads = [np.ones(3), np.ones(2)]
-    (result, norm), (after, _) = probes_keras.inputs_after_call(in_place, [g.copy() for g in grads], 2.0)
+    copies = [g.copy() for g in grads]
+    (result, norm), (after, _) = probes_keras.inputs_after_call(in_place, copies, 2.0)
     assert np.array_equal(after[0], 0.5 * grads[0]) and np.array_equal(after[1], grads[1])
 
 

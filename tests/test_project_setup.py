@@ -12,6 +12,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+
 from test_feedback_browser import CHROMEDRIVER, CHROMIUM
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,7 +69,8 @@ def _readme_commands() -> list[str]:
     first_block = re.search(r"```(?:bash|sh)?\n(.*?)```", readme, re.S)
     assert first_block, "README.md must open with a code block of commands"
     assert readme.index(first_block.group(0)) < readme.index("\n## "), "commands come first"
-    return [line.split("#")[0].strip() for line in first_block.group(1).splitlines() if line.strip()]
+    return [line.split("#")[0].strip() for line in first_block.group(1).splitlines()
+            if line.strip()]
 
 
 def test_readme_opens_with_exactly_two_commands_demo_and_test():

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import sample_class
 
+import sample_class
 from autograder import budget
 from autograder.cli import main
 from autograder.course import Course

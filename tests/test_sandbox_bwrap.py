@@ -102,7 +102,8 @@ def test_the_probe_accepts_only_a_bwrap_that_creates_namespaces(sandbox, tmp_pat
     """)
     outside = [os.readlink(f"/proc/self/ns/{ns}") for ns in ("net", "pid", "ipc", "uts")]
     inside = out.stdout.split()
-    assert len(inside) == 4 and all(a != b for a, b in zip(inside, outside)), (inside, outside)
+    assert len(inside) == 4, (inside, outside)
+    assert all(a != b for a, b in zip(inside, outside, strict=True)), (inside, outside)
 
 
 @pytest.mark.parametrize("sandboxed", [True, False], ids=["bwrap", "unsandboxed"])

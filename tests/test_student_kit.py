@@ -120,8 +120,8 @@ def test_kit_holds_the_release_the_wheel_and_a_readme(kit):
 def test_instructor_packages_cannot_be_imported_where_the_kit_is_installed(kit):
     out, bin_dir, env = kit
     probe = ("import importlib, json\nfound = {}\n"
-             "for name in ('rnn_tf', 'autograder', 'course_checks', 'rnn_course_student', 'nbgrader',"
-             " 'nbclient'):\n"
+             "for name in ('rnn_tf', 'autograder', 'course_checks', 'rnn_course_student',"
+             " 'nbgrader', 'nbclient'):\n"
              "    try:\n        found[name] = importlib.import_module(name).__file__\n"
              "    except ImportError:\n        found[name] = None\n"
              "print(json.dumps(found))")
@@ -305,8 +305,8 @@ def test_wrong_answer_fails_message_first_and_an_edited_test_cell_is_restored(ki
                      rf"      check: [^\n]*\[{count_test}, ", out), out
     assert re.search(r"    - FAIL: the cell wrote to stderr, which the grader scores as 0 points: "
                      rf"debugging\n      check: [^\n]*\[{layout_test}, ", out), out
-    assert re.search(r"Exercise 3 \([^)]*\): [^\n]*: pass \(1 visible\), 1 checked only at grading\n",
-                     out), out  # rnn_forward's exercise
+    assert re.search(r"Exercise 3 \([^)]*\): [^\n]*: pass \(1 visible\), "
+                     r"1 checked only at grading\n", out), out  # rnn_forward's exercise
     assert re.search(r": not implemented yet\n    - not implemented yet: MinimalRNNCell still has "
                      r"`raise NotImplementedError\(\)`", out), out
 

@@ -1,5 +1,5 @@
-"""course_checks.testing: the helpers the course's test cells rely on fail when they should, explain why,
-block the APIs an exercise must not call, and compute trustworthy references."""
+"""course_checks.testing: the helpers the course's test cells rely on fail when they should,
+explain why, block the APIs an exercise must not call, and compute trustworthy references."""
 
 import logging
 import warnings
@@ -10,8 +10,13 @@ import pytest
 import tensorflow as tf
 
 from course_checks import testing
-from course_checks.testing import (ForbiddenCallError, assert_close, assert_not_used, assert_shape,
-                                   forbid)
+from course_checks.testing import (
+    ForbiddenCallError,
+    assert_close,
+    assert_not_used,
+    assert_shape,
+    forbid,
+)
 
 
 def test_assert_close_accepts_values_within_tolerance_and_tensors():
@@ -38,7 +43,8 @@ def test_assert_close_reports_wrong_shape_none_and_nan_plainly():
 
 
 def test_assert_close_ignores_a_monkeypatched_numpy(monkeypatch):
-    # A submission replacing np.allclose/np.abs after the set-up cell must not make wrong answers pass.
+    # A submission replacing np.allclose/np.abs after the set-up cell must not make wrong answers
+    # pass.
     monkeypatch.setattr(np, "abs", lambda x: np.zeros_like(x))
     monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
     with pytest.raises(AssertionError):
@@ -124,7 +130,7 @@ def test_quiet_notebook_sends_warnings_to_stdout(capsys, monkeypatch):
     testing.quiet_notebook()
     with warnings.catch_warnings():
         warnings.simplefilter("always")
-        warnings.warn("careful")
+        warnings.warn("careful", stacklevel=1)
     logging.getLogger("tensorflow").warning("tf noise")
     out, err = capsys.readouterr()
     assert "careful" in out and err == ""
@@ -155,7 +161,7 @@ def test_tape_rnn_gradients_equal_finite_differences():
     dh = np.random.default_rng(2).normal(size=(2, 4, 5))
     grads = testing.tape_rnn_gradients(dh, x, h0, W_x, W_h, b)
     params = [x, h0, W_x, W_h, b]
-    for i, (name, grad) in enumerate(zip(["x", "h0", "W_x", "W_h", "b"], grads)):
+    for i, (name, grad) in enumerate(zip(["x", "h0", "W_x", "W_h", "b"], grads, strict=True)):
         def loss(value, i=i):
             args = list(params)
             args[i] = value
@@ -200,11 +206,14 @@ def _tagger(input_dim, num_classes, units, readout_dtype=None, raises=False):
     if raises:
         raise ValueError("no model today")
     states = keras.layers.SimpleRNN(units, return_sequences=True)(inputs)
-    return keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax", dtype=readout_dtype)(states))
+    return keras.Model(inputs,
+                       keras.layers.Dense(num_classes, activation="softmax",
+                                          dtype=readout_dtype)(states))
 
 
 def _check_tagger(build, **kwargs):
-    return testing.assert_builds_in("float64", build, (), np.ones((1, 1, 2)), (1, 1, 3), task="build_tagger",
+    return testing.assert_builds_in("float64", build, (), np.ones((1, 1, 2)), (1, 1, 3),
+                                    task="build_tagger",
                                     sizes="B=1, T=1, D=2, C=3, H=4", probabilities=True, **kwargs)
 
 
@@ -214,13 +223,16 @@ def test_assert_builds_in_float64_passes_a_model_that_follows_keras_s_float_type
 
 
 def test_assert_builds_in_float64_names_a_fixed_float_type_a_wrong_shape_and_a_crash():
-    with pytest.raises(AssertionError, match="build_tagger's output in float64 .*expected float64 values, "
+    with pytest.raises(AssertionError,
+                       match="build_tagger's output in float64 .*expected float64 values, "
                                              "got float32.*fixed float type"):
         _check_tagger(lambda: _tagger(2, 3, 4, readout_dtype="float32"))
     with pytest.raises(AssertionError, match=r"expected shape \(1, 1, 3\), got \(1, 1, 5\)"):
         _check_tagger(lambda: _tagger(2, 5, 4))
-    with pytest.raises(AssertionError, match="build_tagger: building or running the model in float64 "
-                                             r"\(B=1, T=1, D=2, C=3, H=4\) failed with ValueError: no model today"):
+    with pytest.raises(AssertionError,
+                       match="build_tagger: building or running the model in float64 "
+                             r"\(B=1, T=1, D=2, C=3, H=4\) failed with ValueError: "
+                             "no model today"):
         _check_tagger(lambda: _tagger(2, 3, 4, raises=True))
     with pytest.raises(ForbiddenCallError, match="build_tagger: .*keras.layers.SimpleRNN"):
         _check_tagger(lambda: _tagger(2, 3, 4), forbidden=["keras.layers.SimpleRNN"])
@@ -229,7 +241,8 @@ def test_assert_builds_in_float64_names_a_fixed_float_type_a_wrong_shape_and_a_c
 
 def test_assert_builds_in_float64_catches_probabilities_that_are_not_or_only_to_float32_precision():
     with pytest.raises(AssertionError, match="add up to 1 only within .*float64's precision"):
-        _check_tagger(lambda: keras.Sequential([keras.Input((None, 2)), keras.layers.Dense(3, "sigmoid")]))
+        _check_tagger(lambda: keras.Sequential([keras.Input((None, 2)),
+                                                keras.layers.Dense(3, "sigmoid")]))
     # 0.1 + 0.2 + 0.7 rounded to float32 and added in float64 misses 1 by about 7e-9.
     in_float32 = tf.cast(tf.constant([[[0.1, 0.2, 0.7]]], tf.float32), tf.float64)
     with pytest.raises(AssertionError, match="add up to 1 only within 7.5e-09.*lower float type"):
