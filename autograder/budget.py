@@ -1,6 +1,6 @@
 """How long one notebook's student code may run: a generous multiple of the solution's run time.
 
-``python -m autograder.build`` executes every solution notebook anyway; it records how long each
+``rnn-grade build`` executes every solution notebook anyway; it records how long each
 took in ``<course>/solution-times.json``. ``rnn-grade autograde`` then gives each assignment a
 notebook budget of ``FACTOR`` times that (at least ``FLOOR``), unless ``--notebook-timeout`` is
 given, and prints the budgets it uses. The solution's time includes its set-up cells (the
@@ -47,5 +47,5 @@ def budgets(course_dir, assignments, default: float) -> tuple[dict[str, float], 
         else:
             out[a] = default
             lines.append(f"{a}: {default:.0f} s (default: no solution time measured; "
-                         "`python -m autograder.build` records it)")
+                         "`rnn-grade build` records it)")
     return out, lines

@@ -7,10 +7,12 @@
     rnn-grade export                       CSV with a column per graded cell
     rnn-grade export --canvas ROSTER       CSV for Canvas's gradebook import (--moodle: Moodle's)
     rnn-grade similarity ASSIGNMENT        pairs of unusually similar answers (HTML, CSV)
-    rnn-grade check NOTEBOOK               a student's self-check before submitting
     rnn-grade demo                         release, grade a sample class, show the table
+    rnn-grade student-kit OUT              what students get: release, the kit's wheel, a README
+    rnn-grade build [--check]              regenerate release/solutions from course/source (or
+                                           list what drifted)
 
-Each subcommand is a module of autograder/commands/, registered in its ``COMMANDS`` list.
+Each subcommand is a module of autograder/commands/, registered in ``commands()`` below.
 """
 
 import argparse
@@ -29,13 +31,27 @@ def _path_on_venv() -> None:
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
-def parser() -> argparse.ArgumentParser:
-    from .commands import COMMANDS
+def commands() -> list:
+    """rnn-grade's subcommands, in the order ``--help`` lists them."""
+    from .commands import (
+        autograde,
+        build,
+        demo,
+        export,
+        feedback,
+        release,
+        similarity,
+        student_kit,
+    )
 
+    return [release, autograde, feedback, export, similarity, demo, student_kit, build]
+
+
+def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="rnn-grade", description=__doc__.split("\n")[0])
     top.add_argument("--course", help="the nbgrader course folder (default: ./course)")
     sub = top.add_subparsers(dest="command", required=True)
-    for command in COMMANDS:
+    for command in commands():
         p = sub.add_parser(command.NAME, help=command.HELP, description=command.HELP)
         command.add_arguments(p)
         p.set_defaults(func=command.run)

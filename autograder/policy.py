@@ -4,7 +4,8 @@ The grader knows no course. A course hands it its rules in a module that its nbg
 names (``c.CoursePolicy.module = "course_checks.policy"``), holding
 
     FORBIDDEN             assignment id -> definition ("class": any class, "*": anything) ->
-                          the dotted names that definition may not use (autograder/cheats.py)
+                          the dotted names that definition may not use
+                          (autograder/grading/scan_rules.py)
     PROTECTED_ATTRIBUTES  module -> the attributes (or "*": every public one) the runtime guard
                           fingerprints, on top of its own (autograder/sandbox/guard.py)
 

@@ -39,8 +39,8 @@ import provenance  # noqa: E402
 
 import sample_class as samples  # noqa: E402
 from autograder import engines  # noqa: E402
-from autograder.course import Course  # noqa: E402
-from autograder.grade import autograde  # noqa: E402
+from autograder.course.folder import Course  # noqa: E402
+from autograder.grading.batch import autograde  # noqa: E402
 from autograder.limits import Limits  # noqa: E402
 from autograder.sandbox import isolation  # noqa: E402
 
@@ -88,7 +88,7 @@ def main() -> None:
     started = time.perf_counter()
     cluster = engines.start(f"local:{args.jobs}")
     # Workers import the grading code once (a pool's forked processes inherit it): not timed.
-    cluster.prepare("autograder.pipeline")
+    cluster.prepare("autograder.grading.pipeline")
     cluster_start = time.perf_counter() - started
     print(f"LocalCluster of {args.jobs} workers started and its workers' imports done in "
           f"{cluster_start:.1f} s", flush=True)

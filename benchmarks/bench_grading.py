@@ -48,8 +48,8 @@ sys.path.insert(0, str(REPO / "tests"))  # the sample class is test data
 import provenance  # noqa: E402
 
 import sample_class as samples  # noqa: E402
-from autograder.course import Course  # noqa: E402
-from autograder.grade import autograde  # noqa: E402
+from autograder.course.folder import Course  # noqa: E402
+from autograder.grading.batch import autograde  # noqa: E402
 from autograder.limits import Limits  # noqa: E402
 from autograder.sandbox import isolation  # noqa: E402
 

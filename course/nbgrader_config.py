@@ -1,7 +1,7 @@
 """nbgrader settings for the rnn-course (only what differs from nbgrader's defaults).
 
 Run nbgrader from this folder (`cd course && nbgrader generate_assignment rnn1_forward`), or use
-`python -m autograder.build` from the repository root, which regenerates every release.
+`rnn-grade build` from the repository root, which regenerates every release.
 """
 
 c = get_config()  # noqa: F821 (traitlets provides get_config when it loads this file)
@@ -27,7 +27,7 @@ quiet_tensorflow(override=True)
 # `nbgrader generate_feedback` (and the formgrader's feedback button) would show the hidden tests
 # and quote them in tracebacks: the same steps as rnn-grade's feedback remove them. A student's
 # own cell that quotes the hidden-test markers must not stop the feedback.
-from autograder.feedback import FEEDBACK_PREPROCESSORS  # noqa: E402
+from autograder.feedback.pages import FEEDBACK_PREPROCESSORS  # noqa: E402
 
 c.GenerateFeedback.preprocessors = FEEDBACK_PREPROCESSORS
 c.ClearHiddenTests.enforce_metadata = False

@@ -8,9 +8,9 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.utils import compute_checksum
 
+from autograder.grading.task import Findings, GradingTask, SourceCell
 from autograder.limits import Limits
 from autograder.sandbox import isolation
-from autograder.task import Findings, GradingTask, SourceCell
 
 HIDDEN = ("### BEGIN HIDDEN TESTS\n"
           "assert_allclose(square(np.array([-3.0])), [9.0], err_msg='hidden: negatives')\n"

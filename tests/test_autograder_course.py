@@ -15,9 +15,9 @@ import nbformat
 import pytest
 
 import sample_class as samples
-from autograder.course import Course
-from autograder.feedback import write_feedback
-from autograder.grade import autograde
+from autograder.course.folder import Course
+from autograder.feedback.pages import write_feedback
+from autograder.grading.batch import autograde
 from autograder.limits import Limits
 from autograder.preprocessors.scrub import hidden_lines
 from autograder.results import FLAGGED, GRADED

@@ -1,6 +1,6 @@
 """The grade table never passes a notebook that could not be graded off as a real zero."""
 
-from autograder.report import table
+from autograder.grading.table import table
 from autograder.results import Result
 
 

@@ -17,13 +17,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-import sample_class as samples
 
-from autograder import policy
-from autograder.course import Course
-from autograder.grade import autograde
+import sample_class as samples
+from autograder.course.folder import Course
+from autograder.grading.batch import autograde
 from autograder.limits import Limits
 from autograder.results import FAILED, FLAGGED, GRADED
+from course_checks import policy
 
 FIXTURE_COURSE = Path(__file__).parent / "fixtures" / "tiny_course"
 LIMITS = Limits(cell_timeout=2, setup_timeout=60, notebook_timeout=20, memory_mb=300)

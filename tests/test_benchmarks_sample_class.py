@@ -11,10 +11,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import sample_class as samples
 
-from autograder.course import Course
-from autograder.grade import autograde
+import sample_class as samples
+from autograder.course.folder import Course
+from autograder.grading.batch import autograde
 from autograder.limits import Limits
 
 REPO = Path(__file__).resolve().parents[1]

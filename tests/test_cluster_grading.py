@@ -23,9 +23,9 @@ from nbgrader.api import Gradebook
 import dask_processes
 import sample_class as samples
 from autograder.cli import main
-from autograder.course import Course
+from autograder.course.folder import Course
 from autograder.engines import open_engine
-from autograder.grade import autograde
+from autograder.grading.batch import autograde
 from autograder.limits import Limits
 from autograder.results import FAILED
 

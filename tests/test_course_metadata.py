@@ -8,10 +8,9 @@ import nbformat
 import pytest
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder.build import COURSE_DIR, assignments
-from autograder.course import Course
+from autograder.course.folder import COURSE_DIR, Course
 
-IDS = assignments(COURSE_DIR)
+IDS = Course(COURSE_DIR).assignments
 TOTAL = re.compile(r"\*\*Total: (\d+) points\*\*")
 GRADE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 # Calls that return None: a test cell may end with one without nbgrader reading a partial grade.

@@ -8,9 +8,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.build import COURSE_DIR, build_release
-from autograder.course import Course
-from autograder.grade import autograde
+from autograder.course.folder import COURSE_DIR, Course
+from autograder.grading.batch import autograde
 from course_checks.mistakes import rnn1
 from nbgrader_notebooks import with_answers
 
@@ -49,7 +48,7 @@ def graded(tmp_path_factory):
     course = tmp_path_factory.mktemp("course")
     shutil.copytree(COURSE_DIR / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
     shutil.copy(COURSE_DIR / "nbgrader_config.py", course)
-    build_release(course, [ASSIGNMENT])
+    Course(course).build_release([ASSIGNMENT])
     name = f"{ASSIGNMENT}.ipynb"
     source = nbformat.read(course / "source" / ASSIGNMENT / name, as_version=4)
     for student, answers in SUBMISSIONS.items():

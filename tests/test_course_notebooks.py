@@ -6,9 +6,10 @@ import pytest
 from nbformat.v4 import new_code_cell
 from nbgrader.utils import determine_grade
 
-from autograder.build import COURSE_DIR, assignments, execute
+from autograder.course.build import execute
+from autograder.course.folder import COURSE_DIR, Course
 
-IDS = assignments(COURSE_DIR)
+IDS = Course(COURSE_DIR).assignments
 
 # Appended after the last cell: the kinds of log output TensorFlow, Keras and Python produce.
 # After a notebook's set-up cell, none of them may reach stderr.

@@ -8,7 +8,7 @@ import pytest
 from nbgrader.utils import determine_grade
 from traitlets.config import Config
 
-from autograder.course import Course
+from autograder.course.folder import Course
 from autograder.policy import Policy, PolicyError, load
 from autograder.preprocessors import LimitedExecute
 from autograder.sandbox.guard import PROTECTED_ATTRIBUTES, protected

@@ -9,11 +9,12 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.build import COURSE_DIR, SOLUTIONS_DIR, assignments, build_release, find_drift, main
-from autograder.course import Course
-from autograder.grade import autograde
+from autograder.cli import main
+from autograder.course.build import find_drift
+from autograder.course.folder import COURSE_DIR, SOLUTIONS_DIR, Course
+from autograder.grading.batch import autograde
 
-IDS = assignments(COURSE_DIR)
+IDS = Course(COURSE_DIR).assignments
 
 
 def _copy_course(tmp_path, only, with_generated=False):
@@ -31,7 +32,7 @@ def _copy_course(tmp_path, only, with_generated=False):
 
 def test_release_and_solutions_match_the_source():
     problems = find_drift(COURSE_DIR, SOLUTIONS_DIR)
-    assert not problems, "Regenerate with `python -m autograder.build`:\n" + "\n".join(problems)
+    assert not problems, "Regenerate with `rnn-grade build`:\n" + "\n".join(problems)
 
 
 def test_drift_check_lists_what_an_edited_source_leaves_behind(tmp_path, capsys):
@@ -42,7 +43,7 @@ def test_drift_check_lists_what_an_edited_source_leaves_behind(tmp_path, capsys)
     notebook.cells[0].source += "\n# an edit after the last build"
     nbformat.write(notebook, path)
 
-    assert main(["--check", "--course", str(course), "--solutions", str(solutions)]) == 1
+    assert main(["--course", str(course), "build", "--check", "--solutions", str(solutions)]) == 1
     printed = capsys.readouterr().out
     assert f"release/{edited}/{edited}.ipynb: differs" in printed
     assert f"solutions/{edited}.ipynb: cells differ" in printed
@@ -83,7 +84,8 @@ def test_rnn_grade_scores_release_zero_and_solution_full_marks(
     assignment, tmp_path, record_property, request
 ):
     course, _ = _copy_course(tmp_path, only=assignment)
-    build_release(course, [assignment])  # nbgrader generate_assignment, in-process (saves ~5 s)
+    # nbgrader generate_assignment, in-process (saves ~5 s)
+    Course(course).build_release([assignment])
     name = f"{assignment}.ipynb"
     release = nbformat.read(course / "release" / assignment / name, as_version=4)
     source = nbformat.read(course / "source" / assignment / name, as_version=4)

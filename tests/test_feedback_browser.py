@@ -1,5 +1,4 @@
 """A real feedback page in a real browser: the failing check's message is readable, equations drawn.
-(And the same message-first text from `rnn-grade check`, which needs no browser.)
 
 A copy of the tiny fixture course gets a markdown cell of LaTeX and a test cell that checks with
 the course's own helper (rnn_course_student.checks.assert_close); a wrong submission is graded
@@ -25,7 +24,7 @@ import pytest
 from nbformat.v4 import new_markdown_cell
 
 from autograder.cli import main
-from autograder.course import Course
+from autograder.course.folder import Course
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 FIXTURE_COURSE = Path(__file__).parent / "fixtures" / "tiny_course"
@@ -184,21 +183,6 @@ def test_the_equations_are_drawn_without_a_network(browser, feedback_page):
     assert all("math" in e["display"] for e in equations), equations  # MathML layout, not text
     text = browser.execute_script("return document.body.innerText")
     assert not re.search(r"\$[^$\s][^$]*\$|\\lVert|\\sum|\\mathbb", text), "raw TeX on the page"
-
-
-def test_check_prints_the_message_first_without_the_helpers_frames(wrong_submission, tmp_path,
-                                                                   capsys):
-    course, path = wrong_submission
-    mine = tmp_path / "tiny1.ipynb"
-    shutil.copy(path, mine)
-    assert main(["--course", course.root, "check", str(mine), *LIMIT_ARGS]) == 1
-    out = capsys.readouterr().out
-    failure = out[out.index("FAIL  square_values: "):]
-    lines = failure.splitlines()
-    assert lines[0].startswith("FAIL  square_values: AssertionError: square(x) does not match")
-    assert "look again at the exponent" in lines[0]
-    assert "Traceback, in your notebook" in failure and "Cell In[" in failure
-    assert "checks.py" not in failure and "(1 frame in the course's checking code" in failure
 
 
 def test_a_missing_browser_skips_saying_what_to_install(monkeypatch):

@@ -14,9 +14,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from autograder.html_policy import clean_fragment, clean_svg, removed
+from autograder.feedback.html_policy import clean_fragment, clean_svg, removed
+from autograder.grading.task import Findings
 from autograder.preprocessors.clean_html import CleanUntrustedHTML, clean_markdown, clean_output
-from autograder.task import Findings
 
 matplotlib.use("agg")
 

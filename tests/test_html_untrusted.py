@@ -31,9 +31,9 @@ from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 
 import html_payloads as P
-from autograder import feedback
 from autograder.cli import main
-from autograder.course import Course
+from autograder.course.folder import Course
+from autograder.feedback import pages as feedback_pages
 from autograder.preprocessors import clean_html
 from autograder.results import Result
 from autograder.similarity import report as similarity_report
@@ -144,7 +144,7 @@ def _without_page_defences(course, student, keep: Path) -> Path:
     """The student's feedback page built with the page's own cleaning and CSP switched off."""
     config = course.config
     config.CourseFeedback.clean_pages = False
-    app = feedback.CourseFeedback(coursedir=CourseDirectory(config=config), config=config)
+    app = feedback_pages.CourseFeedback(coursedir=CourseDirectory(config=config), config=config)
     app.coursedir.assignment_id, app.coursedir.student_id = "tiny1", student
     app.force = True
     app.start()
@@ -158,7 +158,8 @@ def pages(graded, tmp_path_factory):
     defences (the attacker cleaned at grading, and the uncleaned copy)."""
     course, results, _ = graded
     keep = tmp_path_factory.mktemp("pages")  # nbgrader empties a student's folder to rewrite it
-    written = feedback.write_feedback(course, [Result.from_dict(r) for r in results.values()])
+    written = feedback_pages.write_feedback(course,
+                                            [Result.from_dict(r) for r in results.values()])
     built = {}
     for student, path in zip(results, written, strict=True):
         built[student] = Path(shutil.copy(path, keep / f"{student}.html"))
@@ -258,7 +259,7 @@ def test_negative_control_without_any_cleaning_the_payloads_run(
     assert _live(P.FEEDBACK) <= found, sorted(_live(P.FEEDBACK) - found)
 
 
-@pytest.mark.parametrize("policy", [feedback.CSP, similarity_report.CSP])
+@pytest.mark.parametrize("policy", [feedback_pages.CSP, similarity_report.CSP])
 def test_each_pages_policy_alone_stops_every_script_and_load(
         browser, beacon, tmp_path, policy):  # noqa: F811
     """The CSP in front of raw payloads (no cleaning at all); without it they run. A meta

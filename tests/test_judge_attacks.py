@@ -28,7 +28,7 @@ import pytest
 from nbclient import NotebookClient
 from nbgrader.api import Gradebook
 
-from autograder.build import COURSE_DIR, build_release
+from autograder.course.folder import COURSE_DIR, Course
 from autograder.judge.hidden import names_bound, split
 from autograder.sandbox import isolation
 from nbgrader_notebooks import with_answers
@@ -414,7 +414,7 @@ def graded(tmp_path_factory):
     course = where / "course"
     shutil.copytree(COURSE_DIR / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
     shutil.copy(COURSE_DIR / "nbgrader_config.py", course)
-    build_release(course, [ASSIGNMENT])
+    Course(course).build_release([ASSIGNMENT])
     source = nbformat.read(course / "source" / ASSIGNMENT / NAME, as_version=4)
     release = nbformat.read(course / "release" / ASSIGNMENT / NAME, as_version=4)
     submissions = {**ORDINARY, **ATTACKS}

@@ -1,4 +1,4 @@
-"""`python -m autograder.build --check` reports a hidden check that reads a name the judge does
+"""`rnn-grade build --check` reports a hidden check that reads a name the judge does
 not have: not an answer, not a set-up name, not defined by an earlier hidden block (say, a value
 the visible part of the cell computed in the kernel)."""
 
@@ -7,7 +7,8 @@ import shutil
 import nbformat
 from nbformat.v4 import new_code_cell
 
-from autograder.build import COURSE_DIR, SOLUTIONS_DIR, main
+from autograder.cli import main
+from autograder.course.folder import COURSE_DIR, SOLUTIONS_DIR
 from autograder.judge.authoring import hidden_check_problems
 
 ASSIGNMENT = "rnn1_forward"
@@ -51,5 +52,5 @@ def test_build_check_prints_the_problem_and_fails(tmp_path, capsys):
     _add_hidden_line(notebook, "rnn_param_count_matches_keras", "rnn_parameter_count(3, 4)")
     notebook.cells.append(new_code_cell("# an ungraded cell"))
     nbformat.write(notebook, path)
-    assert main(["--check", "--course", str(course), "--solutions", str(solutions)]) == 1
+    assert main(["--course", str(course), "build", "--check", "--solutions", str(solutions)]) == 1
     assert "rnn_param_count_matches_keras use 'rnn_parameter_count'" in capsys.readouterr().out

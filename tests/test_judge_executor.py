@@ -9,8 +9,8 @@ import logging
 import nbformat
 from nbgrader.utils import compute_checksum, determine_grade
 
+from autograder.grading.pipeline import grade_notebook
 from autograder.judge import hidden as hidden_tests
-from autograder.pipeline import grade_notebook
 from nbgrader_notebooks import HIDDEN, by_id, release, source_cells, task
 
 LOG = logging.getLogger("test")

@@ -10,9 +10,8 @@ import shutil
 import nbformat
 import pytest
 
-from autograder.build import COURSE_DIR, build_release
-from autograder.course import Course
-from autograder.grade import autograde
+from autograder.course.folder import COURSE_DIR, Course
+from autograder.grading.batch import autograde
 from autograder.sandbox import isolation
 from nbgrader_notebooks import with_answers
 
@@ -64,7 +63,7 @@ def graded(tmp_path_factory):
     course = tmp_path_factory.mktemp("course")
     shutil.copytree(COURSE_DIR / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
     shutil.copy(COURSE_DIR / "nbgrader_config.py", course)
-    build_release(course, [ASSIGNMENT])
+    Course(course).build_release([ASSIGNMENT])
     name = f"{ASSIGNMENT}.ipynb"
     source = nbformat.read(course / "source" / ASSIGNMENT / name, as_version=4)
     solution = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.build import COURSE_DIR
+from autograder.course.folder import COURSE_DIR
 from autograder.preprocessors.refuse import ALLOW
 from nbgrader_notebooks import release
 

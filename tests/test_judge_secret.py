@@ -10,9 +10,9 @@ import nbformat
 import pytest
 from nbgrader.utils import compute_checksum
 
+from autograder.grading.pipeline import grade_notebook
 from autograder.judge import hidden
 from autograder.judge.secret import ENV, check_key, course_secret
-from autograder.pipeline import grade_notebook
 from autograder.sandbox import launch
 from nbgrader_notebooks import HIDDEN, by_id, release, source_cells, task
 

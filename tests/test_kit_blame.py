@@ -17,7 +17,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder.build import COURSE_DIR, assignments
+from autograder.course.folder import COURSE_DIR, Course
 from rnn_course_student.environment import quiet_tensorflow
 
 MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
@@ -128,12 +128,12 @@ def answers_calling_earlier_answers(source):
 
 
 PAIRS = [(assignment, later, earlier)
-         for assignment in assignments(COURSE_DIR)
+         for assignment in Course(COURSE_DIR).assignments
          for later, earlier in blamed_cells(_release(assignment))]
 
 
 def test_every_answer_that_calls_an_earlier_one_is_checked_with_blame():
-    for assignment in assignments(COURSE_DIR):
+    for assignment in Course(COURSE_DIR).assignments:
         source = nbformat.read(COURSE_DIR / "source" / assignment / f"{assignment}.ipynb", 4)
         assert set(blamed_cells(_release(assignment))) == answers_calling_earlier_answers(source), (
             assignment)

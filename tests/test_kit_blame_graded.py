@@ -8,9 +8,8 @@ import shutil
 import nbformat
 import pytest
 
-from autograder.build import COURSE_DIR
-from autograder.course import Course
-from autograder.grade import autograde
+from autograder.course.folder import COURSE_DIR, Course
+from autograder.grading.batch import autograde
 from autograder.limits import Limits
 from tests.test_course_mistakes_graded import FORWARD
 from tests.test_kit_blame import MARKER, WRONG

@@ -10,7 +10,7 @@ import sys
 import nbformat
 import pytest
 
-from autograder import student_kit
+from autograder.course import student_kit
 from tests.test_student_kit import _instructor_packages
 
 pytestmark = pytest.mark.slow

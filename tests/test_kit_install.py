@@ -1,7 +1,8 @@
 """Where the kit installs: the Python versions stated in pyproject's requires-python, in the kit's
 wheel and in its README are those for which every dependency resolves to wheels (the evidence in
-autograder/kit_pythons.json, recomputed by `python -m autograder.kit_pythons`); a student on
-another Python is told so in one sentence, by the README's first command and by pip itself."""
+autograder/course/kit_pythons.json, recomputed by `python -m autograder.course.kit_pythons`); a
+student on another Python is told so in one sentence, by the README's first command and by pip
+itself."""
 
 import json
 import subprocess
@@ -11,7 +12,7 @@ import zipfile
 import pytest
 from packaging.specifiers import SpecifierSet
 
-from autograder import kit_pythons, student_kit
+from autograder.course import kit_pythons, student_kit
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def _evidence():
 
 def test_the_evidence_is_for_the_kits_current_requirements():
     assert _evidence()["requirements"] == student_kit.kit_requirements(), (
-        "the kit's dependencies changed: run python -m autograder.kit_pythons")
+        "the kit's dependencies changed: run python -m autograder.course.kit_pythons")
 
 
 def test_requires_python_is_exactly_the_versions_every_dependency_has_wheels_for():

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import student_kit
+from autograder.course import student_kit
 from tests.test_feedback_browser import CHROMEDRIVER, CHROMIUM, _require_browser
 from tests.test_student_kit import _instructor_packages
 

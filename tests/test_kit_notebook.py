@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from autograder import student_kit
+from autograder.course import student_kit
 from rnn_course_student.notebook import names_defined_in
 
 NOISY = ("import os\nfrom rnn_course_student.notebook import descriptor_2_silenced\n"

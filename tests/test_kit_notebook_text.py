@@ -8,10 +8,10 @@ import re
 import nbformat
 import pytest
 
-from autograder.build import COURSE_DIR, assignments
+from autograder.course.folder import COURSE_DIR, Course
 from rnn_course_student.exercises import description, has_visible_code
 
-IDS = assignments(COURSE_DIR)
+IDS = Course(COURSE_DIR).assignments
 
 
 def _release(assignment):

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from autograder.build import COURSE_DIR, assignments
+from autograder.course.folder import COURSE_DIR, Course
 from rnn_course_student.environment import QUIET_TENSORFLOW
 
 pytestmark = pytest.mark.slow
@@ -32,7 +32,7 @@ def _run(notebook, folder, monkeypatch):
             for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"}
 
 
-@pytest.mark.parametrize("assignment", assignments(COURSE_DIR))
+@pytest.mark.parametrize("assignment", Course(COURSE_DIR).assignments)
 def test_run_all_of_a_release_notebook_writes_nothing_to_stderr(assignment, monkeypatch):
     folder = COURSE_DIR / "release" / assignment
     notebook = nbformat.read(folder / f"{assignment}.ipynb", as_version=4)

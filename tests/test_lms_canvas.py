@@ -9,7 +9,8 @@ import zipfile
 import nbformat
 import pytest
 
-from autograder.lms import LayoutError, canvas, discover
+from autograder.lms import canvas
+from autograder.lms.mapping import LayoutError, discover
 from lms_samples import canvas_entry, canvas_roster, write_zip
 
 TINY = os.path.join(os.path.dirname(__file__), "fixtures", "tiny_course", "source")

@@ -8,7 +8,9 @@ import zipfile
 import nbformat
 import pytest
 
-from autograder.lms import DownloadError, discover, download
+from autograder.lms import download
+from autograder.lms.download import DownloadError
+from autograder.lms.mapping import discover
 from lms_samples import canvas_entry, write_zip
 
 TINY = os.path.join(os.path.dirname(__file__), "fixtures", "tiny_course", "source")
@@ -105,3 +107,46 @@ def test_a_damaged_member_is_listed_and_the_rest_of_the_class_is_read(tmp_path):
     skipped = {e.name: e.skipped for e in entries}
     assert "damaged in the zip" in skipped["smithbob_1_2_tiny1.ipynb"]
     assert skipped["leeann_3_4_tiny1.ipynb"] == ""
+
+
+def _too_big_zip(path, releases) -> str:
+    """A class zip: ann's notebook, and bob's padded past the 64 MB limit for one file (spaces
+    deflate to a small zip)."""
+    nb = nbformat.writes(releases["tiny1"])
+    padding = " " * (download.MAX_MEMBER_BYTES + 1 - len(nb))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("ann_tiny1.ipynb", nb)
+        z.writestr("bob_tiny1.ipynb", nb[:-1] + padding + nb[-1])
+    return str(path)
+
+
+def test_grading_a_zip_reads_it_through_the_download_reader_with_its_limits(tmp_path, releases):
+    from autograder.grading.submissions import find
+
+    zip_path = _too_big_zip(tmp_path / "class.zip", releases)
+    found = {s.student: s for s in find(zip_path, ASSIGNMENTS, releases)}
+    assert found["ann"].path and os.path.getsize(found["ann"].path) < 10**5
+    assert found["bob"].path is None and found["bob"].assignment == "tiny1"
+    assert "larger than the 64 MB limit for one file" in found["bob"].notes[0]
+    # Negative control: without the limit the reader extracts the whole 64 MB file.
+    _, entries = download.read(zip_path, max_member=2 * download.MAX_MEMBER_BYTES)
+    assert {e.name: e.size for e in entries}["bob_tiny1.ipynb"] > download.MAX_MEMBER_BYTES
+
+
+def test_rnn_grade_autograde_refuses_a_zip_whose_only_file_is_too_big(tmp_path, releases,
+                                                                      capsys):
+    import shutil
+
+    from autograder.cli import main
+
+    shutil.copytree(os.path.dirname(TINY), tmp_path / "course")
+    nb = nbformat.writes(releases["tiny1"])
+    with zipfile.ZipFile(tmp_path / "class.zip", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("bob_tiny1.ipynb", nb[:-1] + " " * download.MAX_MEMBER_BYTES + nb[-1])
+    code = main(["--course", str(tmp_path / "course"), "autograde", str(tmp_path / "class.zip"),
+                 "--no-progress"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "bob_tiny1.ipynb" in out and "larger than the 64 MB limit for one file" in out
+    assert "nothing to grade" in err
+    assert not (tmp_path / "course" / "autograder-results.json").exists()

@@ -12,8 +12,8 @@ from nbgrader.api import Gradebook
 
 import sample_class as samples
 from autograder.cli import main
-from autograder.course import Course
-from autograder.lms.plugins import CanvasExportPlugin
+from autograder.course.folder import Course
+from autograder.exports.lms_plugins import CanvasExportPlugin
 from lms_samples import canvas_entry, canvas_roster, write_zip
 
 FIXTURE_COURSE = Path(__file__).parent / "fixtures" / "tiny_course"

@@ -13,10 +13,11 @@ import re
 import nbformat
 import pytest
 
-from autograder.lms import canvas, discover, moodle
-from autograder.lms.export import canvas_csv, moodle_csv
-from autograder.lms.samples import canvas_entry, canvas_roster, moodle_worksheet, write_zip
+from autograder.exports.lms_csv import canvas_csv, moodle_csv
+from autograder.lms import canvas, moodle
+from autograder.lms.mapping import discover
 from autograder.results import GRADED, Result
+from lms_samples import canvas_entry, canvas_roster, moodle_worksheet, write_zip
 
 
 def grade(student, assignment, score, max_score=None, status=GRADED) -> Result:

@@ -14,8 +14,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.lms import canvas, discover, moodle
-from autograder.lms.export import canvas_csv, moodle_csv
+from autograder.exports.lms_csv import canvas_csv, moodle_csv
+from autograder.lms import canvas, moodle
+from autograder.lms.mapping import discover
 from autograder.results import GRADED, Result
 
 

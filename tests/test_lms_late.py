@@ -16,7 +16,7 @@ from nbgrader.api import Gradebook
 
 import sample_class as samples
 from autograder.cli import main
-from autograder.course import Course
+from autograder.course.folder import Course
 from lms_samples import canvas_entry, canvas_roster, write_zip
 
 FIXTURE_COURSE = Path(__file__).parent / "fixtures" / "tiny_course"

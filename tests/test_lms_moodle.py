@@ -7,7 +7,9 @@ import os
 import nbformat
 import pytest
 
-from autograder.lms import RosterError, discover, moodle
+from autograder.lms import moodle
+from autograder.lms.mapping import discover
+from autograder.lms.roster import RosterError
 from lms_samples import moodle_entry, moodle_worksheet, write_zip
 
 TINY = os.path.join(os.path.dirname(__file__), "fixtures", "tiny_course", "source")

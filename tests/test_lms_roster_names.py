@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 from nbgrader.api import Gradebook
 
-from autograder.lms.grading import record_roster
+from autograder.lms.intake import record_roster
 from autograder.lms.roster import Roster, RosterStudent
 
 

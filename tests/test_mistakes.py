@@ -513,7 +513,7 @@ def test_the_kit_s_trusted_earlier_functions_equal_the_catalogue_s():
 def test_every_catalogued_exercise_is_diagnosed_first_in_a_hidden_test_of_its_notebook():
     import nbformat
 
-    from autograder.build import COURSE_DIR
+    from autograder.course.folder import COURSE_DIR
 
     for number, module in enumerate(ASSIGNMENTS, start=1):
         folder = next((COURSE_DIR / "source").glob(f"rnn{number}_*"))

@@ -13,10 +13,9 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from autograder.build import COURSE_DIR, build_release
-from autograder.course import Course
-from autograder.feedback import generate
-from autograder.grade import autograde
+from autograder.course.folder import COURSE_DIR, Course
+from autograder.feedback.pages import generate
+from autograder.grading.batch import autograde
 from nbgrader_notebooks import with_answers
 from tests.test_mistakes_written import EXERCISES, RIGHT_UNUSUAL, WRITTEN
 
@@ -58,7 +57,7 @@ def graded(tmp_path_factory):
     for assignment in NOTEBOOKS.values():
         shutil.copytree(COURSE_DIR / "source" / assignment, course / "source" / assignment)
     shutil.copy(COURSE_DIR / "nbgrader_config.py", course)
-    build_release(course, list(NOTEBOOKS.values()))
+    Course(course).build_release(list(NOTEBOOKS.values()))
     for student, written in BATCH.items():
         assignment = NOTEBOOKS[written.assignment]
         name = f"{assignment}.ipynb"

@@ -15,7 +15,7 @@ from nbgrader.utils import determine_grade
 
 from autograder.engines import open_engine
 from autograder.engines.dispatch import WorkerLost, dispatch
-from autograder.pipeline import grade_notebook
+from autograder.grading.pipeline import grade_notebook
 from dask_processes import kill_own_worker_if_negative
 from nbgrader_notebooks import by_id, release, task
 

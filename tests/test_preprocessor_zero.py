@@ -5,7 +5,7 @@ import logging
 from nbformat.v4 import new_output
 from nbgrader.utils import determine_grade
 
-from autograder.cheats import Finding
+from autograder.grading.scan_rules import Finding
 from autograder.preprocessors import ZeroCheatedExercises
 from nbgrader_notebooks import by_id, release, resources
 

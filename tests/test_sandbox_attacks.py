@@ -36,12 +36,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import sample_class
 
-from autograder import report
-from autograder.course import Course
-from autograder.feedback import generate
-from autograder.grade import autograde
+import sample_class
+from autograder.course.folder import Course
+from autograder.feedback.pages import generate
+from autograder.grading import table
+from autograder.grading.batch import autograde
 from autograder.limits import Limits
 from autograder.sandbox import bwrap, isolation
 from loopback_listener import Listener
@@ -297,7 +297,7 @@ def _grade(where: Path, cases: dict, ordinary: list[str], sandbox: str,
     seconds = time.monotonic() - started
     if feedback:
         generate(course, "tiny1")  # every student's feedback page, in one nbgrader run
-    return {"results": {r.student: asdict(r) for r in results}, "table": report.table(results),
+    return {"results": {r.student: asdict(r) for r in results}, "table": table.table(results),
             "seconds": seconds, "course": course.root,
             "feedback": {r.student: course.feedback_path(r.student, "tiny1") for r in results}}
 

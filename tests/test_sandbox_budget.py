@@ -16,8 +16,8 @@ import pytest
 import sample_class
 from autograder import budget
 from autograder.cli import main
-from autograder.course import Course
-from autograder.grade import autograde
+from autograder.course.folder import Course
+from autograder.grading.batch import autograde
 from autograder.limits import Limits
 from autograder.sandbox import bwrap, isolation
 

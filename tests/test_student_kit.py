@@ -24,10 +24,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import student_kit
-from autograder.build import COURSE_DIR, assignments
+from autograder.course import student_kit
+from autograder.course.folder import COURSE_DIR, Course
 
-IDS = assignments(COURSE_DIR)
+IDS = Course(COURSE_DIR).assignments
 MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 
 pytestmark = pytest.mark.slow

@@ -9,12 +9,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.build import COURSE_DIR, assignments
+from autograder.course.folder import COURSE_DIR, Course
 
 REPO = Path(__file__).resolve().parent.parent
 KIT = REPO / "rnn_course_student"
 ALLOWED_IMPORTS = {"rnn_course_student", "numpy", "keras", "tensorflow", "matplotlib"}
-IDS = assignments(COURSE_DIR)
+IDS = Course(COURSE_DIR).assignments
 
 
 def _code_cells(path):
@@ -92,8 +92,8 @@ def test_kit_does_not_import_the_instructor_packages():
 
 def test_drift_check_rebuilds_the_kit_and_names_what_fell_behind(tmp_path, monkeypatch):
     """A kit module that grew an answer, and a release that imports a name the kit lacks:
-    `python -m autograder.build --check` (find_drift -> kit_drift) lists both."""
-    from autograder import student_kit
+    `rnn-grade build --check` (find_drift -> kit_drift) lists both."""
+    from autograder.course import student_kit
 
     course = tmp_path / "course"
     assignment = "rnn1_forward"

@@ -5,7 +5,7 @@ import sys
 import time
 
 from .. import engines
-from ..lms import grading as lms_options
+from ..lms import intake as lms_options
 from . import options
 
 NAME = "autograde"
@@ -34,10 +34,11 @@ def grade_class(course, submissions, args, feedback: bool, not_submitted=()):
     ``submissions``: a folder or zip, or Submissions already mapped (autograder/lms);
     ``not_submitted``: Results without a score for roster students who sent nothing.
     """
-    from .. import budget, report
+    from .. import budget
     from .. import results as results_file
-    from ..feedback import write_feedback
-    from ..grade import GradingStopped, autograde
+    from ..feedback.pages import write_feedback
+    from ..grading import table
+    from ..grading.batch import GradingStopped, autograde
     from ..limits import Limits
     from ..sandbox import isolation
 
@@ -61,14 +62,14 @@ def grade_class(course, submissions, args, feedback: bool, not_submitted=()):
                             progress=not args.no_progress, sandbox=sandbox,
                             budgets=budgets, resume=getattr(args, "resume", False))
     except GradingStopped as stopped:  # what was graded is in the gradebook: show and keep it
-        print(report.table(stopped.results))
+        print(table.table(stopped.results))
         results_file.save(course.root, stopped.results)
         raise
     finally:
         engine.close()
     graded, results = results, results + list(not_submitted)
-    print(report.table(results))
-    csv_path = report.write_csv(results, args.csv or os.path.join(course.root, "grades.csv"))
+    print(table.table(results))
+    csv_path = table.write_csv(results, args.csv or os.path.join(course.root, "grades.csv"))
     results_file.save(course.root, results)
     print(f"\n{len(results)} notebooks graded in {time.monotonic() - started:.0f} s "
           f"on {engine.description}; grade table: {csv_path}")
@@ -85,7 +86,7 @@ def run(args) -> int:
     # Every file of the download mapped to a student and an assignment, or listed: before grading.
     mapping = lms_options.map_submissions(course, args.submissions, args.lms, args.roster,
                                           args.expected)
-    from ..grade import GradingStopped
+    from ..grading.batch import GradingStopped
 
     try:
         grade_class(course, mapping.to_submissions(), args, feedback=args.feedback,

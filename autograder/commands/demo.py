@@ -30,7 +30,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from ..course import Course
+    from ..course.folder import Course
 
     source = options.course(args)
     out = Path(args.out).resolve()
@@ -43,7 +43,7 @@ def run(args) -> int:
     shutil.copy(os.path.join(source.root, "nbgrader_config.py"), work / "nbgrader_config.py")
     course = Course(str(work))
     print(f"building the release of {', '.join(course.assignments)} in {work} ...")
-    course.release()
+    course.build_release()
     class_dir = out / "submissions"
     if class_dir.exists():
         shutil.rmtree(class_dir)

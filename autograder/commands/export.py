@@ -30,24 +30,26 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     course = options.course(args)
     if not (args.canvas or args.moodle):
-        from ..export import write
+        from ..exports.course_csv import write
 
         print(write(course, args.out or os.path.join(course.root, "grades-export.csv")))
         return 0
-    from ..lms import canvas, export, gradebook, moodle
+    from ..exports.grades import grades
+    from ..exports.lms_csv import canvas_csv, moodle_csv
+    from ..lms import canvas, moodle
 
     columns = dict(c.split("=", 1) for c in args.column if "=" in c)
     bad = [c for c in args.column if "=" not in c]
     if bad:
         raise ValueError(f"--column {bad[0]!r}: write it as ASSIGNMENT=TITLE")
-    grades = gradebook.grades(course, args.assignments)
+    found = grades(course, args.assignments)
     if args.canvas:
         out = args.out or os.path.join(course.root, "canvas-grades.csv")
-        summary = export.canvas_csv(canvas.read_roster(args.canvas), grades, out,
-                                    args.assignments, columns, args.points_possible)
+        summary = canvas_csv(canvas.read_roster(args.canvas), found, out, args.assignments,
+                             columns, args.points_possible)
     else:
         out = args.out or os.path.join(course.root, "moodle-grades.csv")
-        summary = export.moodle_csv(moodle.read_roster(args.moodle), grades, out,
-                                    args.assignments, columns)
+        summary = moodle_csv(moodle.read_roster(args.moodle), found, out, args.assignments,
+                             columns)
     print(summary.text())
     return 0

@@ -14,7 +14,7 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     from .. import results as results_file
-    from ..feedback import write_feedback
+    from ..feedback.pages import write_feedback
 
     course = options.course(args)
     results = results_file.load(course.root)

@@ -3,20 +3,17 @@
 import argparse
 import os
 from dataclasses import fields
-from pathlib import Path
 
 from ..limits import Limits, flag
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def course(args):
     """The course of ``--course``, else ./course, else the repository's course."""
-    from ..course import Course
+    from ..course.folder import COURSE_DIR, Course
 
     path = args.course
     if path is None:
-        path = "course" if os.path.isdir(os.path.join("course", "source")) else REPO / "course"
+        path = "course" if os.path.isdir(os.path.join("course", "source")) else COURSE_DIR
     return Course(str(path))
 
 

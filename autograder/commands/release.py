@@ -12,7 +12,7 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     course = options.course(args)
-    course.release(args.assignments or None)
+    course.build_release(args.assignments or None)
     for a in args.assignments or course.assignments:
         print(course.release_path(a))
     return 0

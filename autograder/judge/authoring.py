@@ -1,4 +1,4 @@
-"""What `python -m autograder.build --check` says about a notebook's hidden checks: each one runs
+"""What `rnn-grade build --check` says about a notebook's hidden checks: each one runs
 in the judge, which sees only the set-up cells' names, the answers (through proxies), builtins
 and what earlier hidden blocks defined, never what the visible part of a cell computed."""
 

@@ -1,15 +1,10 @@
 """Submissions in from Canvas and Moodle downloads, grades back out to their gradebooks.
 
-    discover(path, assignments, releases, lms=None, roster=None) -> Mapping   mapping.py
-    canvas.read_roster(csv), moodle.read_roster(csv) -> Roster                canvas.py, moodle.py
-    export.canvas_csv(roster, grades, out), export.moodle_csv(...)            export.py
+    download.read(path) -> root, entries        THE reader of a zip or folder, with size limits
+    mapping.discover(path, assignments, releases, lms=None, roster=None) -> Mapping
+    canvas.read_roster(csv), moodle.read_roster(csv) -> Roster
+    intake.py                                   rnn-grade autograde's LMS flags and report
 
-The formats, the student-id decision and the limits are in autograder/docs/lms.md.
+The exports to Canvas and Moodle are in autograder/exports/. The formats, the student-id
+decision and the limits are in autograder/docs/lms.md.
 """
-
-from .download import DownloadError
-from .mapping import LAYOUTS, LayoutError, Mapped, Mapping, Unmapped, discover
-from .roster import Roster, RosterError, RosterStudent
-
-__all__ = ["LAYOUTS", "DownloadError", "LayoutError", "Mapped", "Mapping", "Roster",
-           "RosterError", "RosterStudent", "Unmapped", "discover"]

@@ -110,6 +110,40 @@ def read(path: str, max_member: int = MAX_MEMBER_BYTES, max_total: int = MAX_TOT
     return target, entries
 
 
+def safe_relpath(name: str) -> str | None:
+    """``name`` as a relative path inside a folder, or None if it would leave it (``..``, a
+    drive, an absolute path)."""
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    if not parts or any(p == ".." or ":" in p for p in parts):
+        return None
+    return os.path.join(*parts)
+
+
+def read_tree(path: str) -> tuple[str, list[Entry]]:
+    """(folder, left out): a folder holding the download's files under their own names (``path``
+    itself, or the zip's members read by ``read``, its limits applied, and placed at their
+    relative paths in a new temporary folder), and the members that were not extracted (too
+    large, a link, encrypted, damaged; ``Entry.skipped`` says why). A member whose name leaves
+    the folder (``..``, a drive) is dropped."""
+    if os.path.isdir(path):
+        return path, []
+    root, entries = read(path)
+    folder = os.path.join(root, "_tree")
+    os.makedirs(folder)
+    left_out = []
+    for entry in entries:
+        rel = safe_relpath(entry.name)
+        if rel is None:
+            continue
+        if entry.skipped:
+            left_out.append(entry)
+            continue
+        dest = os.path.join(folder, rel)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        shutil.move(entry.path, dest)
+    return folder, left_out
+
+
 def _copy_capped(z: zipfile.ZipFile, info: zipfile.ZipInfo, out: str, cap: int,
                  budget: int) -> int | None:
     limit = min(cap, budget)

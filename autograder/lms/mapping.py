@@ -14,10 +14,10 @@ import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .. import normalise
-from ..submissions import Submission, find
+from ..grading import rebuild_rules
+from ..grading.submissions import Submission, find
 from . import canvas, moodle
-from .download import Entry, read
+from .download import Entry, read, safe_relpath
 from .names import assignment_from_name
 from .roster import Roster
 
@@ -163,8 +163,8 @@ def _assignment(entry: Entry, filename: str, assignments: list[str], releases: d
             notes.append(f"file named {filename!r}, expected {found}.ipynb")
         return found, ""
     try:
-        guess = normalise.which_assignment(normalise.read_cells(entry.path), releases)
-    except normalise.Unreadable as e:
+        guess = rebuild_rules.which_assignment(rebuild_rules.read_cells(entry.path), releases)
+    except rebuild_rules.Unreadable as e:
         return None, f"no assignment recognised: the name {filename!r} names none and {e}"
     if guess is None:
         return None, (f"no assignment recognised: the name {filename!r} names none and the "
@@ -259,13 +259,6 @@ def _map_moodle(mapping, entry, assignments, releases, candidates):
         order=(entry.modified,), notes=notes))
 
 
-def _safe_relpath(name: str) -> str | None:
-    parts = [p for p in name.split("/") if p not in ("", ".")]
-    if not parts or any(p == ".." or ":" in p for p in parts):
-        return None
-    return os.path.join(*parts)
-
-
 def _map_nbgrader(mapping, entries, assignments, releases, candidates):
     """nbgrader's and the flat layout: submissions.find reads them; this accounts for the rest."""
     in_place = os.path.isdir(mapping.source)  # a folder is read where it is
@@ -273,7 +266,7 @@ def _map_nbgrader(mapping, entries, assignments, releases, candidates):
     by_path: dict[str, Entry] = {}
     for entry in entries:
         why = _not_a_submission(entry) or _not_notebook(entry.basename)
-        rel = _safe_relpath(entry.name)
+        rel = safe_relpath(entry.name)
         if not why and rel is None:
             why = "a path that leaves the download (.. or a drive), not read"
         if why:

@@ -1,6 +1,6 @@
 """The course's steps of the grading pipeline, one per file, each an nbgrader preprocessor.
 
-Their order is declared in autograder/pipeline.py.
+Their order is declared in autograder/grading/pipeline.py.
 """
 
 from .execute import LimitedExecute

@@ -6,7 +6,7 @@ anything there: ``<script>``, event handlers, ``javascript:`` and ``data:text/ht
 ``<iframe>``/``<object>``/``<embed>``/``<form>``/``<meta>``/``<base>``/``<style>``, SVG with
 script, ``foreignObject`` or external references, CSS that loads anything, and
 ``application/javascript``, widget and unknown outputs. The sanitizer and its allow-list are in
-autograder/html_policy.py (nh3, not regular expressions). What a student legitimately shows
+autograder/feedback/html_policy.py (nh3, not regular expressions). What a student legitimately shows
 stays: Markdown, tables, MathML and LaTeX, PNG/JPEG/GIF and (cleaned) SVG plots, text.
 
 Markdown is rendered with nbconvert's own renderer (the one nbgrader's formgrader uses), and only
@@ -26,7 +26,7 @@ from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import is_locked, is_solution
 
-from ..html_policy import clean_fragment, clean_svg, differs, removed
+from ..feedback.html_policy import clean_fragment, clean_svg, differs, removed
 
 
 # ---- markdown -----------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Unicode
 
+from ..grading.task import Execution
 from ..judge import CallTimeout
 from ..judge import hidden as hidden_tests
 from ..judge import kernel as judge_kernel
@@ -47,7 +48,6 @@ from ..judge.judge import JudgeSetupError
 from ..judge.secret import ENV as SECRET_ENV
 from ..sandbox import bwrap, guard, isolation, launch
 from ..sandbox.watchdog import Watchdog
-from ..task import Execution
 from .cells import error_output, grade_id, is_setup, is_test
 from .judging import apply_verdict, has_hidden_tests, judge_for
 

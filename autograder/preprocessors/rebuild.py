@@ -4,13 +4,13 @@ The notebook handed to this step is the submission as read (any JSON with a list
 comes out is the released notebook with the student's answer cells (and the cells they added)
 put back, so edited, deleted, duplicated or reordered test cells, edited read-only cells and
 altered nbgrader metadata are undone. Each undo is recorded in ``findings.repairs``; the rules are
-in autograder/normalise.py.
+in autograder/rebuild_rules.py.
 """
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from .. import normalise
+from ..grading import rebuild_rules
 
 
 class RebuildOnRelease(NbGraderPreprocessor):
@@ -20,7 +20,7 @@ class RebuildOnRelease(NbGraderPreprocessor):
         task, findings = resources["task"], resources["findings"]
         release = nbformat.reads(task.release, as_version=4)
         cells = [c for c in nb.get("cells", []) if isinstance(c, dict)]
-        prepared = normalise.rebuild(cells, release)
+        prepared = rebuild_rules.rebuild(cells, release)
         findings.repairs.extend(prepared.notes)
         findings.exercise_of = prepared.exercise_of
         findings.answer_sources = prepared.answer_sources
@@ -31,9 +31,9 @@ def read_submission(data: bytes):
     """The submission as a notebook node, without validation (rebuilding repairs it).
 
     Raises:
-        normalise.Unreadable: the file is empty, not JSON, or has no list of cells.
+        rebuild_rules.Unreadable: the file is empty, not JSON, or has no list of cells.
     """
-    cells = normalise.parse_cells(data)
+    cells = rebuild_rules.parse_cells(data)
     return nbformat.from_dict({"cells": cells, "metadata": {}, "nbformat": 4,
                                "nbformat_minor": 5})
 

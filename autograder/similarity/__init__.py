@@ -13,7 +13,7 @@ import glob
 import os
 from dataclasses import dataclass, field
 
-from .. import normalise
+from ..grading import rebuild_rules
 from .code import read_student_code, release_code
 from .compare import Pair, compare
 from .report import CAVEAT, write_csv, write_html
@@ -57,7 +57,7 @@ def collect(course_root: str, assignment: str, source: str | None = None,
     ``submitted/<student>/<assignment>/``.
     """
     if source is not None:
-        from ..lms import discover
+        from ..lms.mapping import discover
 
         mapping = discover(source, assignments or [assignment], releases or {}, lms=lms)
         return {m.student: m.entry.path for m in mapping.submissions
@@ -81,7 +81,7 @@ def run(assignment: str, notebooks: dict[str, str], release, out_dir: str,
     for student, path in sorted(notebooks.items()):
         try:
             codes[student] = read_student_code(path, release)
-        except normalise.Unreadable as e:
+        except rebuild_rules.Unreadable as e:
             unread[student] = str(e)
     pairs, no_code = compare(codes, release_code(release))
     os.makedirs(out_dir, exist_ok=True)

@@ -9,7 +9,7 @@ Python, and the tokenizer would otherwise split them into noise.
 
 import re
 
-from .. import normalise
+from ..grading import rebuild_rules
 
 _MAGIC = re.compile(r"^(\s*)([%!].*)$", re.M)
 
@@ -59,5 +59,5 @@ def student_code(cells: list[dict], release) -> str:
 
 
 def read_student_code(path: str, release) -> str:
-    """``student_code`` of a notebook file; normalise.Unreadable if it is not a notebook."""
-    return student_code(normalise.read_cells(path), release)
+    """``student_code`` of a notebook file; rebuild_rules.Unreadable if it is not a notebook."""
+    return student_code(rebuild_rules.read_cells(path), release)

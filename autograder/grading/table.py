@@ -2,7 +2,7 @@
 
 import csv
 
-from .results import FAILED, FLAGGED, Result
+from ..results import FAILED, FLAGGED, Result
 
 MARK = {FLAGGED: "*", FAILED: "!"}
 

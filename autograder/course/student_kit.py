@@ -10,12 +10,11 @@ wheel is built offline from a temporary copy of `rnn_course_student/` with a gen
 pyproject, plus the release notebooks and a manifest (`release/course.json`: the course id and
 which test cells also hold hidden tests; the hidden tests themselves never leave the instructor).
 `kit_drift()` rebuilds the kit and lists what no longer matches course/, for
-`python -m autograder.build --check`.
+`rnn-grade build --check`.
 """
 
 from __future__ import annotations
 
-import argparse
 import ast
 import json
 import re
@@ -27,8 +26,8 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-COURSE_DIR = REPO / "course"
+from .folder import COURSE_DIR, REPO, Course
+
 KIT_PACKAGE = REPO / "rnn_course_student"
 DISTRIBUTION = "rnn_course_student"
 COURSE_ID = "rnn-course"
@@ -50,18 +49,13 @@ def _jupyter_config_files() -> dict[str, list[Path]]:
     return {folder: files for folder, files in found.items() if files}
 
 
-def assignments(course_dir: Path = COURSE_DIR) -> list[str]:
-    source = Path(course_dir) / "source"
-    return sorted(p.name for p in source.iterdir() if (p / f"{p.name}.ipynb").is_file())
-
-
 def manifest(course_dir: Path = COURSE_DIR) -> dict:
     """The kit's course.json: the course id and, per assignment, the grade ids of test cells that
     hold hidden tests (so rnn-check can say "more checks run at grading")."""
     import nbformat
 
     entries = {}
-    for assignment in assignments(course_dir):
+    for assignment in Course(course_dir).assignments:
         source = nbformat.read(Path(course_dir) / "source" / assignment / f"{assignment}.ipynb",
                                as_version=4)
         hidden = [c.metadata["nbgrader"]["grade_id"] for c in source.cells
@@ -128,7 +122,7 @@ def _stage(staging: Path, course_dir: Path) -> None:
                     ignore=shutil.ignore_patterns("*.md"))
     release = package / "release"
     release.mkdir()
-    for assignment in assignments(course_dir):
+    for assignment in Course(course_dir).assignments:
         notebook = Path(course_dir) / "release" / assignment / f"{assignment}.ipynb"
         if notebook.is_file():  # a missing release is reported by build_kit and the drift check
             shutil.copy2(notebook, release)
@@ -236,7 +230,7 @@ check_open_notebook()"""
 
 def supported_pythons() -> list[str]:
     """The Python versions of `requires-python` in the root pyproject, e.g. ['3.11', '3.12',
-    '3.13'] for ">=3.11,<3.14" (see autograder/kit_pythons.py for how they were found)."""
+    '3.13'] for ">=3.11,<3.14" (see autograder/course/kit_pythons.py for how they were found)."""
     from packaging.specifiers import SpecifierSet
 
     spec = SpecifierSet(tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
@@ -268,12 +262,12 @@ def build_kit(out: Path, course_dir: Path = COURSE_DIR) -> list[Path]:
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out} is not empty: give a new or empty folder for the kit.")
-    ids = assignments(course_dir)
+    ids = Course(course_dir).assignments
     written = []
     for assignment in ids:
         release = Path(course_dir) / "release" / assignment / f"{assignment}.ipynb"
         if not release.is_file():
-            raise FileNotFoundError(f"{release} is missing: run `python -m autograder.build`.")
+            raise FileNotFoundError(f"{release} is missing: run `rnn-grade build`.")
         target = out / assignment / f"{assignment}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(release, target)
@@ -306,7 +300,7 @@ def kit_drift(course_dir: Path = COURSE_DIR) -> list[str]:
 
     problems = []
     answers = {}
-    for assignment in assignments(course_dir):
+    for assignment in Course(course_dir).assignments:
         source = nbformat.read(Path(course_dir) / "source" / assignment / f"{assignment}.ipynb",
                                as_version=4)
         for cell in source.cells:
@@ -321,7 +315,7 @@ def kit_drift(course_dir: Path = COURSE_DIR) -> list[str]:
             files = {name: archive.read(name) for name in archive.namelist()}
     modules = {name[:-3].replace("/", "."): data for name, data in files.items()
                if name.endswith(".py")}
-    for assignment in assignments(course_dir):
+    for assignment in Course(course_dir).assignments:
         packaged = files.get(f"rnn_course_student/release/{assignment}.ipynb")
         release = Path(course_dir) / "release" / assignment / f"{assignment}.ipynb"
         if not release.is_file():
@@ -350,34 +344,3 @@ def kit_drift(course_dir: Path = COURSE_DIR) -> list[str]:
             problems.append(f"kit: {name} defines {sorted(clash)}, an answer of "
                             f"{sorted({answers[n] for n in clash})}")
     return problems
-
-
-# --- the `rnn-grade student-kit` command (see autograder/commands/__init__.py) -------------------
-
-NAME = "student-kit"
-HELP = "write what students get: release notebooks, the kit's wheel (with rnn-check), a README"
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("out", type=Path, help="a new or empty folder for the kit")
-
-
-def run(args) -> int:
-    try:
-        written = build_kit(args.out)
-    except (FileExistsError, FileNotFoundError, RuntimeError) as problem:
-        print(f"rnn-grade student-kit: {problem}", file=sys.stderr)
-        return 2
-    for path in written:
-        print(path)
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="rnn-grade student-kit", description=HELP)
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

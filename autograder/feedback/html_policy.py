@@ -37,7 +37,7 @@ GENERIC_ATTRIBUTES = {
     "checked", "name", "border", "cellpadding", "cellspacing",
     # MathML
     "display", "mathvariant", "mathsize", "mathcolor", "mathbackground", "stretchy", "fence",
-    "separator", "separators", "open", "close", "lspace", "rspace", "minsize", "maxsize",
+    "separator", "separators", "close", "lspace", "rspace", "minsize", "maxsize",
     "largeop", "movablelimits", "symmetric", "accent", "accentunder", "columnalign",
     "rowalign", "columnspacing", "rowspacing", "columnlines", "rowlines", "frame",
     "linethickness", "notation", "depth", "voffset", "scriptlevel", "displaystyle", "form",

@@ -5,9 +5,10 @@ each step is a preprocessor and the lists below fix their order. ``grade_noteboo
 first two lists; it is a pure function of a ``GradingTask`` (plain data: the submission's bytes,
 the release, the gradebook's cells, the limits) and returns a ``Graded`` (the executed notebook
 and the ``Findings``), so it can run in any worker process, local or on a cluster. The third list
-writes the gradebook and runs only in the parent, one notebook at a time (autograder/grade.py).
+writes the gradebook and runs only in the parent, one notebook at a time
+(autograder/grading/batch.py).
 The feedback steps, run later on the autograded notebook by nbgrader's GenerateFeedback, are
-declared beside that converter: ``FEEDBACK_PREPROCESSORS`` in autograder/feedback.py.
+declared beside that converter: ``FEEDBACK_PREPROCESSORS`` in autograder/feedback/pages.py.
 """
 
 import logging
@@ -25,16 +26,16 @@ from nbgrader.preprocessors import (
 )
 from traitlets.config import Config
 
-from . import normalise
-from .preprocessors import (
+from ..preprocessors import (
     LimitedExecute,
     OverwriteCellsFromTask,
     RebuildOnRelease,
     ScanAnswers,
     ZeroCheatedExercises,
 )
-from .preprocessors.clean_html import CleanUntrustedHTML
-from .preprocessors.rebuild import read_submission
+from ..preprocessors.clean_html import CleanUntrustedHTML
+from ..preprocessors.rebuild import read_submission
+from . import rebuild_rules
 from .task import Findings, Graded, GradingTask
 
 # Worker: from what the student handed in to the notebook that will run.
@@ -99,7 +100,7 @@ def grade_notebook(task: GradingTask) -> Graded:
     findings = Findings()
     try:
         nb = read_submission(task.submission)
-    except normalise.Unreadable as e:
+    except rebuild_rules.Unreadable as e:
         findings.unreadable = str(e)
         return Graded(None, findings)
     work = tempfile.mkdtemp(prefix=f"rnn-grade-{task.student}-{task.assignment}-")

@@ -25,9 +25,9 @@ import csv
 import re
 from dataclasses import dataclass, field
 
+from ..lms import canvas
+from ..lms.roster import Roster
 from ..results import FAILED, NOT_SUBMITTED, Result
-from . import canvas
-from .roster import Roster
 
 
 @dataclass

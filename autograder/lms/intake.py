@@ -46,6 +46,9 @@ def map_submissions(course, source: str, lms: str | None = None, roster: str | N
     except (DownloadError, LayoutError, RosterError) as e:
         raise ValueError(str(e)) from None
     out(mapping.report())
+    if not mapping.submissions:
+        raise ValueError(f"nothing to grade in {source}: none of its files can be graded "
+                         "(the list above says why)")
     if mapping.roster is not None:
         record_roster(course, mapping.roster)
     return mapping

@@ -1,12 +1,16 @@
-"""The course folder as nbgrader sees it: config, gradebook, source and release notebooks.
+"""The course folder as nbgrader sees it: config, gradebook, the assignment list, source and
+release notebooks, and the release itself (nbgrader's generate_assignment).
 
 Everything goes through nbgrader's own objects (``CourseDirectory`` and its ``format_path``,
-``Gradebook``, and ``NbGraderAPI`` in autograder/build.py), so the plain ``nbgrader`` commands keep
-working on the same folder.
+``Gradebook``, ``NbGraderAPI``), so the plain ``nbgrader`` commands keep working on the same
+folder.
 """
 
 import os
+import sys
+import tempfile
 from functools import cached_property
+from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
@@ -14,7 +18,12 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from .policy import Policy, load
+from ..judge.secret import course_secret
+from ..policy import Policy, load
+
+REPO = Path(__file__).resolve().parents[2]  # the repository's checkout
+COURSE_DIR = REPO / "course"  # the repository's course
+SOLUTIONS_DIR = REPO / "solutions"  # its executed solutions (autograder/course/build.py)
 
 
 def load_config(root: str) -> Config:
@@ -25,6 +34,13 @@ def load_config(root: str) -> Config:
         config.merge(PyFileConfigLoader("nbgrader_config.py", path=root).load_config())
     config.CourseDirectory.root = root
     return config
+
+
+def _venv_on_path() -> None:
+    """nbgrader shells out to `alembic` (gradebook migrations): it must be on PATH."""
+    bin_dir = os.path.dirname(sys.executable)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
 class Course:
@@ -80,18 +96,40 @@ class Course:
     def release_notebook(self, assignment: str) -> nbformat.NotebookNode:
         return nbformat.read(self.release_path(assignment), as_version=4)
 
-    def release(self, assignments: list[str] | None = None) -> None:
-        """Builds the student release (and fills the gradebook) with nbgrader."""
-        from .build import build_release  # the course's builder: nbgrader generate_assignment
+    def nbgrader_api(self):
+        """An NbGraderAPI for the course, configured by its own nbgrader_config.py."""
+        from nbgrader.apps import NbGraderAPI
 
-        build_release(self.root, assignments or self.assignments)
+        _venv_on_path()
+        config = load_config(self.root)
+        # The exchange is for distributing to a JupyterHub; building never touches it.
+        config.Exchange.root = str(Path(tempfile.gettempdir()) / "rnn-course-exchange")
+        return NbGraderAPI(CourseDirectory(config=config), config=config)
+
+    def build_release(self, assignments: list[str] | None = None) -> list[Path]:
+        """Runs nbgrader's generate_assignment for every assignment (or those named); returns
+        the release notebooks. Writes ``release/`` and records the hidden tests in the gradebook.
+
+        Raises:
+            RuntimeError: nbgrader refused a notebook; the message carries its log.
+        """
+        course_secret(self.root)  # made at the first release: the judge draws its cases from it
+        api = self.nbgrader_api()
+        written = []
+        for assignment in assignments or self.assignments:
+            result = api.generate_assignment(assignment, force=True, create=True)
+            if not result["success"]:
+                raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n"
+                                   f"{result.get('log', '')}\n{result.get('error', '')}")
+            written.append(Path(self.release_path(assignment)))
+        return written
 
     def ensure_released(self, assignments: list[str]) -> None:
         """Releases what the gradebook or the release folder lacks (a fresh clone has neither)."""
         missing = [a for a in assignments
                    if not os.path.exists(self.release_path(a)) or not self._in_gradebook(a)]
         if missing:
-            self.release(missing)
+            self.build_release(missing)
 
     def _in_gradebook(self, assignment: str) -> bool:
         sqlite = "sqlite:///"

@@ -22,15 +22,16 @@ from nbgrader.api import Gradebook
 from nbgrader.utils import is_grade
 from tqdm import tqdm
 
-from . import engines, normalise
-from .course import Course
-from .engines.dispatch import dispatch
-from .judge.secret import course_secret
-from .limits import Limits
+from .. import engines
+from ..course.folder import Course
+from ..engines.dispatch import dispatch
+from ..judge.secret import course_secret
+from ..limits import Limits
+from ..results import DIGEST_KEY, FAILED, FLAGGED, GRADED, VERDICT_KEY, Result
+from ..sandbox import isolation
+from . import rebuild_rules
 from .pipeline import RECORD_PREPROCESSORS, grade_notebook, release_files, run_steps
-from .results import DIGEST_KEY, FAILED, FLAGGED, GRADED, VERDICT_KEY, Result
 from .resume import graded_before
-from .sandbox import isolation
 from .submissions import Submission, find
 from .task import Findings, Graded, GradingTask, SourceCell
 
@@ -68,13 +69,17 @@ def classify(sub: Submission, releases: dict) -> Result | None:
     if sub.assignment is None:
         result.reasons.append("cannot tell which assignment this notebook is for")
         return result
+    if sub.path is None:  # left out of the download (too large, ...): the notes say why
+        result.max_score = _max_points(releases[sub.assignment])
+        return result
     try:
-        cells = normalise.read_cells(sub.path)
-    except normalise.Unreadable as e:
+        cells = rebuild_rules.read_cells(sub.path)
+    except rebuild_rules.Unreadable as e:
         result.reasons.append(str(e))
     else:
-        own = set(normalise.grade_ids(cells)) & set(normalise.grade_ids(releases[sub.assignment]))
-        other = normalise.which_assignment(cells, releases)
+        own = (set(rebuild_rules.grade_ids(cells))
+               & set(rebuild_rules.grade_ids(releases[sub.assignment])))
+        other = rebuild_rules.which_assignment(cells, releases)
         if own or other in (None, sub.assignment):
             return None
         result.reasons.append(f"this is the notebook of {other}, not {sub.assignment}")
@@ -169,7 +174,7 @@ def _record(course: Course, task: GradingTask, graded: Graded) -> Result:
     result.status = FLAGGED if flagged else GRADED
     # The verdict travels with the notebook: the feedback template shows it.
     nb.metadata[VERDICT_KEY] = {"status": result.status, "reasons": result.reasons,
-                                # which file was graded, for --resume (autograder/resume.py)
+                                # which file was graded, for --resume (autograder/grading/resume.py)
                                 DIGEST_KEY: hashlib.sha256(task.submission).hexdigest()}
     result.autograded = course.autograded_path(task.student, task.assignment)
     os.makedirs(os.path.dirname(result.autograded), exist_ok=True)

@@ -1,17 +1,18 @@
 """The LMS exports as nbgrader ExportPlugins, for ``nbgrader export`` run from the course folder:
 
-    nbgrader export --exporter=autograder.lms.plugins.CanvasExportPlugin \
+    nbgrader export --exporter=autograder.exports.lms_plugins.CanvasExportPlugin \
         --CanvasExportPlugin.roster=gradebook.csv --to=canvas-grades.csv
 
-Same rows and files as ``rnn-grade export --canvas`` / ``--moodle`` (export.py).
+Same rows and files as ``rnn-grade export --canvas`` / ``--moodle`` (lms_csv.py).
 """
 
 from nbgrader.plugins import ExportPlugin
 from traitlets import Bool, Unicode
 
+from ..lms import canvas, moodle
 from ..results import RESULTS_FILE, read
-from . import canvas, export, moodle
-from .gradebook import rows
+from . import lms_csv
+from .grades import rows
 
 
 class _LmsExportPlugin(ExportPlugin):
@@ -28,21 +29,21 @@ class _LmsExportPlugin(ExportPlugin):
 
 
 class CanvasExportPlugin(_LmsExportPlugin):
-    """A CSV for Canvas's gradebook import (see export.canvas_csv)."""
+    """A CSV for Canvas's gradebook import (see lms_csv.canvas_csv)."""
 
     points_possible = Bool(False, help="add the Points Possible row").tag(config=True)
 
     def export(self, gradebook) -> None:
-        summary = export.canvas_csv(canvas.read_roster(self.roster), self._rows(gradebook),
+        summary = lms_csv.canvas_csv(canvas.read_roster(self.roster), self._rows(gradebook),
                                     self.to or "canvas-grades.csv",
                                     points_possible=self.points_possible)
         self.log.info(summary.text())
 
 
 class MoodleExportPlugin(_LmsExportPlugin):
-    """A CSV for Moodle's "Import grades: CSV file" (see export.moodle_csv)."""
+    """A CSV for Moodle's "Import grades: CSV file" (see lms_csv.moodle_csv)."""
 
     def export(self, gradebook) -> None:
-        summary = export.moodle_csv(moodle.read_roster(self.roster), self._rows(gradebook),
+        summary = lms_csv.moodle_csv(moodle.read_roster(self.roster), self._rows(gradebook),
                                     self.to or "moodle-grades.csv")
         self.log.info(summary.text())

@@ -13,8 +13,8 @@ import os
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from .course import Course
-from .results import DIGEST_KEY, SCORED, VERDICT_KEY, Result
+from ..course.folder import Course
+from ..results import DIGEST_KEY, SCORED, VERDICT_KEY, Result
 from .task import GradingTask
 
 

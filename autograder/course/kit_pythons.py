@@ -1,7 +1,7 @@
 """Which Python versions the student kit installs on: for each candidate version, pip resolves the
 kit's dependencies to wheels only (no build from source), as a student's `pip install` would.
 
-    python -m autograder.kit_pythons          # asks the package index; rewrites kit_pythons.json
+    python -m autograder.course.kit_pythons   # asks the package index; rewrites kit_pythons.json
 
 The answer is kept in `kit_pythons.json` beside this file (with the command, the date and the
 requirements it was computed for), so that tests compare `requires-python` and the kit's README
@@ -57,7 +57,7 @@ def supported(evidence: dict) -> list[str]:
 
 
 def main() -> int:
-    from autograder.student_kit import kit_requirements
+    from autograder.course.student_kit import kit_requirements
 
     requirements = kit_requirements()
     pythons = {}
@@ -65,7 +65,8 @@ def main() -> int:
         pythons[python] = resolve(python, requirements)
         print(python, pythons[python], flush=True)
     EVIDENCE.write_text(json.dumps({
-        "command": "python -m autograder.kit_pythons  (pip install --dry-run --only-binary=:all: "
+        "command": "python -m autograder.course.kit_pythons  (pip install --dry-run "
+                   "--only-binary=:all: "
                    f"--python-version X -r <the kit's requirements>) on {PLATFORM}",
         "date": datetime.date.today().isoformat(),
         "requirements": requirements,

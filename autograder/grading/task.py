@@ -1,17 +1,18 @@
 """What one notebook's grading takes in and gives back: plain, picklable data.
 
-``grade_notebook(GradingTask) -> Graded`` (autograder/pipeline.py) needs nothing else: not the
-course folder, not the gradebook, not a shared file system. So it runs the same in a local worker
-process or on a cluster worker; only the parent reads the gradebook (to fill ``source_cells``) and
-writes it (``record``). ``Findings`` is what the steps of the pipeline learn about the notebook;
-it travels between them in ``resources["findings"]`` and comes back inside ``Graded``.
+``grade_notebook(GradingTask) -> Graded`` (autograder/grading/pipeline.py) needs nothing else:
+not the course folder, not the gradebook, not a shared file system. So it runs the same in a
+local worker process or on a cluster worker; only the parent reads the gradebook (to fill
+``source_cells``) and writes it (``record``). ``Findings`` is what the steps of the pipeline
+learn about the notebook; it travels between them in ``resources["findings"]`` and comes back
+inside ``Graded``.
 """
 
 from dataclasses import dataclass, field
 
-from .cheats import Finding
-from .limits import Limits
-from .sandbox.isolation import Isolation
+from ..limits import Limits
+from ..sandbox.isolation import Isolation
+from .scan_rules import Finding
 
 
 @dataclass(frozen=True)

@@ -10,18 +10,17 @@ the wrong name is reported.
 
 import os
 import re
-import tempfile
-import zipfile
 from dataclasses import dataclass, field
 
-from . import normalise
+from ..lms.download import read_tree
+from . import rebuild_rules
 
 
 @dataclass
 class Submission:
     student: str
     assignment: str | None  # None: could not tell
-    path: str
+    path: str | None  # None: the download could not give the file (the notes say why)
     notes: list[str] = field(default_factory=list)
     late: bool = False  # the LMS marked it late (Canvas's _LATE); it carries no submission time
 
@@ -33,24 +32,11 @@ def _student_id(name: str) -> str:
     return _SAFE.sub("-", name).strip("-") or "unknown"
 
 
-def unpack(path: str) -> str:
-    """A folder of submissions: ``path`` itself, or a zip extracted to a temporary folder."""
-    if os.path.isdir(path):
-        return path
-    if zipfile.is_zipfile(path):
-        target = tempfile.mkdtemp(prefix="rnn-grade-zip-")
-        with zipfile.ZipFile(path) as z:
-            for member in z.infolist():  # refuse absolute paths and '..' (zip slip)
-                name = os.path.normpath(member.filename)
-                if name.startswith(("..", "/")) or os.path.isabs(name):
-                    continue
-                z.extract(member, target)
-        return target
-    raise ValueError(f"SUBMISSIONS must be a folder or a .zip file; got {path!r}")
-
-
 def find(root: str, assignments: list[str], releases) -> list[Submission]:
-    root = unpack(root)
+    """The submissions in a folder or zip (read by lms/download, with its size limits). A
+    notebook the zip could not give (too large, ...) is found without a file: it fails to
+    grade, with the reason."""
+    root, left_out = read_tree(root)
     if os.path.isdir(os.path.join(root, "submitted")):
         root = os.path.join(root, "submitted")
     found: list[Submission] = []
@@ -62,6 +48,12 @@ def find(root: str, assignments: list[str], releases) -> list[Submission]:
             path = os.path.join(dirpath, name)
             rel = os.path.relpath(path, root).split(os.sep)
             found.append(_classify(rel, path, assignments, releases))
+    for entry in left_out:
+        if entry.basename.endswith(".ipynb"):
+            rel = entry.name.split("/")
+            sub = _classify(rel, None, assignments, releases)
+            sub.notes = [f"{entry.name}: not read from the zip: {entry.skipped}"]
+            found.append(sub)
     return sorted(found, key=lambda s: (s.student, s.assignment or "", s.path))
 
 
@@ -79,8 +71,9 @@ def _classify(rel: list[str], path: str, assignments: list[str], releases) -> Su
     # The name does not say the assignment: look at the content.
     student = rel[0] if len(rel) >= 2 else stem
     try:
-        guess = normalise.which_assignment(normalise.read_cells(path), releases)
-    except normalise.Unreadable:
+        guess = (rebuild_rules.which_assignment(rebuild_rules.read_cells(path), releases)
+                 if path else None)
+    except rebuild_rules.Unreadable:
         guess = None
     sub = Submission(_student_id(student), guess, path)
     sub.notes.append(f"file name {'/'.join(rel)!r} does not name an assignment"

@@ -4,7 +4,8 @@ One row per student; per assignment its total, max, rnn-grade status and a colum
 cell. Scores come from the gradebook (manual grades included); statuses from rnn-grade's results
 file, which the gradebook has no place for. ``rnn-grade export`` runs it, and so does nbgrader:
 
-    cd course && nbgrader export --exporter=autograder.export.CourseCsvExporter --to grades.csv
+    cd course && nbgrader export --to grades.csv \
+        --exporter=autograder.exports.course_csv.CourseCsvExporter
 """
 
 import csv
@@ -14,8 +15,8 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 from traitlets import Unicode
 
-from .lms.gradebook import rows
-from .results import RESULTS_FILE, Result, read, results_path
+from ..results import RESULTS_FILE, Result, read, results_path
+from .grades import rows
 
 
 class CourseCsvExporter(ExportPlugin):

@@ -24,12 +24,12 @@ from nbgrader.utils import capture_log, temp_attrs
 from traitlets import Bool, List
 from traitlets.config import Config
 
-from .preprocessors.clean_html import CleanUntrustedHTML
-from .preprocessors.feedback_style import FeedbackStyle
-from .preprocessors.latex_mathml import RenderLatexAsMathML
-from .preprocessors.readable_errors import ReadableErrors
-from .preprocessors.scrub import ScrubHiddenTracebacks
-from .results import Result
+from ..preprocessors.clean_html import CleanUntrustedHTML
+from ..preprocessors.feedback_style import FeedbackStyle
+from ..preprocessors.latex_mathml import RenderLatexAsMathML
+from ..preprocessors.readable_errors import ReadableErrors
+from ..preprocessors.scrub import ScrubHiddenTracebacks
+from ..results import Result
 
 TEMPLATES = str(Path(__file__).resolve().parent / "templates")
 TEMPLATE = "rnn_grade_feedback"  # extends nbgrader's "feedback"
