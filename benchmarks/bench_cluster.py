@@ -59,7 +59,7 @@ def release(tiny: bool, work: Path) -> tuple[Course, Path, int]:
         shutil.copytree(REPO / "course" / "source", base / "source")
         shutil.copy(REPO / "course" / "nbgrader_config.py", base)
     course = Course(str(base))
-    course.release()
+    course.build_release()
     paths = samples.make_class(course, str(work / "class"), course.assignments,
                                (TINY_CASES if tiny else CASES)[:2 if args.quick else None])
     return course, work / "class", len(paths)

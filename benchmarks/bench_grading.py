@@ -194,7 +194,7 @@ def main(argv=None) -> dict:
         parser.error(f"no such assignment: {', '.join(unknown)} (the course has "
                      f"{', '.join(course.assignments)})")
     t = time.perf_counter()
-    course.release()  # every assignment: rnn-grade would release the others inside its timing
+    course.build_release()  # every assignment: rnn-grade would release the others inside its timing
     release_s = time.perf_counter() - t
     print(f"released {', '.join(course.assignments)} in {release_s:.0f} s")
     n = build_class(course, assignments, cases, base)

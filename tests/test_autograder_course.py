@@ -37,7 +37,7 @@ def graded(tmp_path_factory):
                     where / "course" / "source" / ASSIGNMENT)
     shutil.copy(REPO / "course" / "nbgrader_config.py", where / "course")
     course = Course(str(where / "course"))
-    course.release([ASSIGNMENT])
+    course.build_release([ASSIGNMENT])
     samples.make_class(course, str(where / "class"), [ASSIGNMENT],
                        ["correct", "empty", "monkeypatch_numpy", "calls_what_it_implements"])
     results = autograde(course, str(where / "class"), jobs=2, progress=False,

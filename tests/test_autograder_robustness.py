@@ -44,7 +44,7 @@ def _shared_dir(tmp_path_factory) -> Path:
 def make_course(where: Path) -> Course:
     shutil.copytree(FIXTURE_COURSE, where / "course")
     course = Course(str(where / "course"))
-    course.release()
+    course.build_release()
     return course
 
 

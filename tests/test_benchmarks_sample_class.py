@@ -41,7 +41,7 @@ def test_each_typical_mistake_of_the_course_scores_below_full_marks(tmp_path):
     shutil.copytree(REPO / "course" / "source", tmp_path / "course" / "source")
     shutil.copy(REPO / "course" / "nbgrader_config.py", tmp_path / "course")
     course = Course(str(tmp_path / "course"))
-    course.release()
+    course.build_release()
     samples.make_class(course, str(tmp_path / "class"), course.assignments, ["typical_mistake"])
     results = autograde(course, str(tmp_path / "class"), jobs=2, progress=False,
                         limits=Limits(cell_timeout=300, setup_timeout=300))

@@ -28,7 +28,7 @@ def graded(tmp_path_factory):
     shutil.copytree(COURSE_DIR / "source" / ASSIGNMENT, where / "course" / "source" / ASSIGNMENT)
     shutil.copy(COURSE_DIR / "nbgrader_config.py", where / "course")
     course = Course(str(where / "course"))
-    course.release([ASSIGNMENT])
+    course.build_release([ASSIGNMENT])
     source = nbformat.read(course.source_path(ASSIGNMENT), as_version=4)
     solutions = {c.metadata["nbgrader"]["grade_id"]:
                  "\n".join(line for line in c.source.splitlines() if not MARKER.match(line))

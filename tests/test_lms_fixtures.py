@@ -1,6 +1,6 @@
 """Canvas and Moodle inputs written from the LMSs' own code (tests/fixtures/lms/README.md).
 
-Independent of autograder/lms/samples.py: the download names and rosters are fixture files
+Independent of tests/lms_samples.py: the download names and rosters are fixture files
 derived by hand from canvas-lms and Moodle sources, cited in each file. The checks on the
 exports restate the importers' rules, each next to the line of the source it comes from.
 """

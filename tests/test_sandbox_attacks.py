@@ -281,7 +281,7 @@ def _grade(where: Path, cases: dict, ordinary: list[str], sandbox: str,
            feedback: bool = True) -> dict:
     shutil.copytree(FIXTURE_COURSE, where / "course")
     course = Course(str(where / "course"))
-    course.release()
+    course.build_release()
     solutions = where / "solutions"  # beside the course, as the real course's are
     solutions.mkdir()
     shutil.copy(course.source_path("tiny1"), solutions / "tiny1.ipynb")

@@ -30,7 +30,7 @@ def course(tmp_path_factory) -> Course:
     where = tmp_path_factory.mktemp("budget")
     shutil.copytree(FIXTURE_COURSE, where / "course")
     course = Course(str(where / "course"))
-    course.release()
+    course.build_release()
     return course
 
 
