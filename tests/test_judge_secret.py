@@ -13,7 +13,7 @@ from nbgrader.utils import compute_checksum
 from autograder.grading.pipeline import grade_notebook
 from autograder.judge import hidden
 from autograder.judge.secret import ENV, check_key, course_secret
-from autograder.sandbox import launch
+from autograder.sandbox import isolation, launch
 from nbgrader_notebooks import HIDDEN, by_id, release, source_cells, task
 
 LIMITS = {"cell_timeout": 20, "setup_timeout": 60, "memory_mb": 1000}
@@ -53,7 +53,7 @@ def _drawn_task(student: str, secret: str, square: str, sandbox: str = "auto"):
                                                  checksum=compute_checksum(stored))
     t = task(release(square=square, add="def add(a, b):\n    return a + b"), **LIMITS)
     return dataclasses.replace(t, student=student, secret=secret, source_cells=cells,
-                               sandbox=sandbox)
+                               sandbox=isolation.choose(sandbox, warn=False))
 
 
 def _message(graded) -> str:
