@@ -208,3 +208,14 @@ def test_a_limited_proxy_stops_at_its_limit_and_then_fails_at_once(channel):
         limited()
     assert 2 <= first < 15 and time.monotonic() - started < first + 1
     assert np.array_equal(within(FunctionProxy(channel, "step", {}), 2)(np.ones(2)), [2.0, 2.0])
+
+
+def test_a_function_that_hung_is_not_waited_for_again(channel):
+    quick = Channel(channel._send, timeout=2)
+    with pytest.raises(CallTimeout, match="did not return within 2 s"):
+        quick.call("hangs")
+    started = time.monotonic()
+    with pytest.raises(CallTimeout, match="not called again"):
+        quick.call("hangs")
+    assert time.monotonic() - started < 1
+    assert np.array_equal(quick.call("step", (np.ones(2),)), [2.0, 2.0])

@@ -24,6 +24,10 @@ class CallTimeout(AssertionError):
     """A call into the kernel did not return within its time limit (it was interrupted)."""
 
 
+class TimeUsedUp(CallTimeout):
+    """No call was made: the checks of the cell used up the time they may wait for the kernel."""
+
+
 class ChannelDead(AssertionError):
     """The kernel no longer answers: every later call fails with this."""
 
@@ -60,6 +64,10 @@ def _exception(kind: str, message: str, *, forbidden: bool, not_implemented: boo
 class Channel:
     """Calls answers of one notebook's kernel.
 
+    A function that did not return within a call's limit is not called again with the same
+    stand-ins: its later calls fail at once (it hangs; each wait would cost the same limit and
+    tell nothing new, and the cells after it would be starved of the judge's time).
+
     Args:
         send: `send(request, timeout) -> reply`; raises CallTimeout after interrupting the
             kernel, ChannelDead when the kernel is gone.
@@ -71,6 +79,7 @@ class Channel:
         self.timeout = timeout
         self.calls = 0
         self.dead: str | None = None
+        self.hung: dict[tuple, str] = {}  # (name, probe, stand-ins) -> why it is not called
 
     def value(self, name: str) -> Any:
         """The plain data an answer variable (a quiz's dict) holds in the kernel."""
@@ -86,16 +95,25 @@ class Channel:
         request = {"op": "call", "name": name, "probe": probe_path,
                    "args": probe.encode(tuple(args)), "kwargs": probe.encode(dict(kwargs or {})),
                    "guards": active_guards(), "substitute": dict(substitute or {})}
-        return self._request(request, name, timeout)
+        stand_ins = tuple(sorted(request["substitute"].items()))
+        return self._request(request, name, timeout, hang_key=(name, probe_path, stand_ins))
 
-    def _request(self, request: dict, name: str, timeout: float | None = None) -> Any:
+    def _request(self, request: dict, name: str, timeout: float | None = None,
+                 hang_key: tuple | None = None) -> Any:
         if self.dead:
             raise ChannelDead(f"{name} could not be called: {self.dead}.")
+        if hang_key in self.hung:
+            raise CallTimeout(self.hung[hang_key])
         self.calls += 1
         try:
             text = self._send(json.dumps(request),
                               self.timeout if timeout is None else min(timeout, self.timeout))
-        except CallTimeout:
+        except TimeUsedUp:
+            raise
+        except CallTimeout as error:
+            if hang_key is not None:
+                self.hung[hang_key] = (f"{name} did not return in an earlier check ({error}); "
+                                       "it is not called again.")
             raise
         except ChannelDead as error:
             self.dead = str(error)

@@ -7,8 +7,8 @@ working folder); what happened goes to ``resources["findings"].execution``. What
 nbgrader's ``Execute``, all through nbclient's hooks and its ``timeout_func``:
 - a time limit per cell, a generous one for set-up cells (grade id ``setup_*``: the TensorFlow
   import must never cost points on a busy machine), and a budget for all other cells together;
-  cells that hang (hit their full cell limit) are charged to an allowance of their own, not to
-  the budget, so that a hanging function (its test, the cells that try it out) never starves
+  cells that hang (hit their limit) are charged to an allowance of their own, not to the
+  budget, so that a hanging function (its test, the cells that try it out) never starves
   the other exercises; past the allowance, what is left of the budget is capped at one more
   cell limit, as the cells after a hang mostly call the same hanging code;
 - the watchdog (autograder/sandbox/watchdog.py): the kernel killed past twice a cell's limit
@@ -41,9 +41,9 @@ from nbgrader.preprocessors import Execute
 from traitlets import Unicode
 
 from ..grading.task import Execution
-from ..judge import CallTimeout
 from ..judge import hidden as hidden_tests
 from ..judge import kernel as judge_kernel
+from ..judge.channel import TimeUsedUp
 from ..judge.judge import JudgeSetupError
 from ..judge.secret import ENV as SECRET_ENV
 from ..sandbox import bwrap, guard, isolation, launch
@@ -67,7 +67,7 @@ PROBE_MODULES = ("__import__('rnn_course_student.probe'); "
 # Seconds the judge's calls of one cell may take in all, in cell timeouts: a hanging answer costs
 # the calls of one cell this much, then the cell fails and grading goes on.
 JUDGE_ALLOWANCE = 3
-# Cell limits that cells hanging at their full limit may use up before they are charged to the
+# Cell limits that cells hanging until their limit may use up before they are charged to the
 # notebook's budget: a function that never returns hangs its own test cell and the cells that try
 # it out (a demo of the step, then of the loop that calls it).
 HANG_ALLOWANCE = 3
@@ -173,8 +173,8 @@ class LimitedExecute(Execute):
         """The channel's `send`, called from the judge's thread: runs on the client's loop."""
         allowance = self._judge_deadline - time.monotonic()
         if allowance <= 0:
-            raise CallTimeout("the checks of this cell used up their time "
-                              f"({JUDGE_ALLOWANCE} x {self.timeout} s) waiting for your code.")
+            raise TimeUsedUp("the checks of this cell used up their time "
+                             f"({JUDGE_ALLOWANCE} x {self.timeout} s) waiting for your code.")
         timeout = min(timeout, allowance)
         self._watchdog.cell_deadline = time.monotonic() + 2 * timeout + 5  # the backstop
         future = asyncio.run_coroutine_threadsafe(
@@ -353,9 +353,8 @@ class LimitedExecute(Execute):
                 self._fingerprint = await self._hidden("", guard.fingerprint_code(self._token))
             return
         self.run.student_s += elapsed
-        if timed_out and self._limit >= self.timeout and self._hang_allowance > 0:
-            # A hang at the full cell limit, charged to the budget, would starve the cells of
-            # the exercises after it.
+        if timed_out and self._hang_allowance > 0:
+            # A hang charged to the budget would starve the cells of the exercises after it.
             self._hang_allowance -= elapsed
             return
         self._budget -= elapsed
