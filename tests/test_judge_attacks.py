@@ -14,6 +14,7 @@ expected value passes a check that a plain wrong answer fails.
 import base64
 import binascii
 import concurrent.futures
+import fcntl
 import html
 import json
 import os
@@ -49,7 +50,8 @@ pytestmark = pytest.mark.slow
 # and when a caller has an array named `expected` of the right shape, it is returned as the answer.
 INTROSPECT = r'''
 import base64 as _b64, gc as _gc, inspect as _inspect, io as _io, linecache as _lc, sys as _sys
-from IPython.display import HTML as _HTML, Image as _Image, Markdown as _Markdown, display as _display
+from IPython.display import HTML as _HTML, Image as _Image, Markdown as _Markdown
+from IPython.display import display as _display
 
 _KEYWORDS = ("assert", "expected", "HIDDEN", "check(", "catalogue", "course_checks", "forbid",
              "check_rng", "case_rng")
@@ -304,9 +306,11 @@ WRONG_STEP = '''def rnn_step_forward(x_t, h_prev, W_x, W_h, b):
     return np.zeros((x_t.shape[0], W_h.shape[0]))
 '''
 ORDINARY = {"correct": {}, "plain_wrong": {STEP: WRONG_STEP}}
+# Run as before the judge, hidden blocks in the kernel (the negative control).
+CONTROLS = ("introspect", "environment_and_files", "overridden", "plain_wrong")
 
 
-# --- building, grading, reading ---------------------------------------------------------------------
+# --- building, grading, reading -------------------------------------------------------------------
 
 
 def _in_kernel_notebook(source, replaced, last_cell):
@@ -340,7 +344,8 @@ def _cell_texts(cell) -> list[str]:
         if kind == "stream":
             texts.append(output.get("text", ""))
         elif kind == "error":
-            texts += [output.get("ename", ""), output.get("evalue", ""), *output.get("traceback", [])]
+            texts += [output.get("ename", ""), output.get("evalue", ""),
+                      *output.get("traceback", [])]
         for mime, data in output.get("data", {}).items():
             data = "".join(data) if isinstance(data, list) else str(data)
             if mime.startswith("image/") and mime != "image/svg+xml":
@@ -357,7 +362,8 @@ def _decoded(texts) -> list[str]:
     for text in texts:
         for token in re.findall(r"[A-Za-z0-9+/=]{40,}", text):
             try:
-                out.append(base64.b64decode(token + "=" * (-len(token) % 4)).decode("utf-8", "replace"))
+                padded = token + "=" * (-len(token) % 4)
+                out.append(base64.b64decode(padded).decode("utf-8", "replace"))
             except (binascii.Error, ValueError):
                 pass
     return out
@@ -376,7 +382,8 @@ def _page_text(path: Path) -> str:
 # of the catalogue that appear nowhere in the release or the kit, and names only hidden blocks bind.
 def _secret_lines(source, release) -> list[str]:
     public = "\n".join(c.source for c in release.cells)  # and the answers a student writes:
-    public += "\n".join(c.source for c in source.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    public += "\n".join(c.source for c in source.cells
+                        if c.metadata.get("nbgrader", {}).get("solution"))
     public += "\n".join(p.read_text() for p in (REPO / "rnn_course_student").rglob("*.py"))
     hidden = [split(c.source)[1] for c in source.cells if c.cell_type == "code"]
     catalogue = (REPO / "course_checks" / "mistakes" / "rnn1.py").read_text()
@@ -391,7 +398,8 @@ def _hidden_names(source, release) -> set[str]:
                              if c.metadata.get("nbgrader", {}).get("solution")))
     visible |= set().union(*(names_bound(p.read_text())  # the kit's own code runs in the kernel
                              for p in (REPO / "rnn_course_student").rglob("*.py")))
-    visible |= set().union(*(names_bound(code) for cells in ATTACKS.values() for code in cells.values()))
+    visible |= set().union(*(names_bound(code) for cells in ATTACKS.values()
+                             for code in cells.values()))
     hidden = set().union(*(names_bound(split(c.source)[1]) for c in source.cells
                            if c.cell_type == "code"))
     return {n for n in hidden - visible if len(n) > 3}
@@ -407,10 +415,34 @@ def _leaks(text: str, secrets: list[str]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """The batch graded by rnn-grade, and the in-kernel control run of the same attacks."""
+    """The batch graded by rnn-grade, and the in-kernel control run of the same attacks: made
+    once per session (an xdist worker that needs it while another makes it waits, rather than
+    grading it a second time) and read back from disk."""
     if isolation.choose("auto", warn=False).mode != "bwrap":  # the file attack needs the sandbox
         pytest.skip("bubblewrap cannot run here: apt-get install bubblewrap")
-    where = tmp_path_factory.mktemp("judge-attacks")
+    root = tmp_path_factory.getbasetemp()
+    shared = (root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root) / "judge-attacks"
+    shared.mkdir(parents=True, exist_ok=True)
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (shared / "failed.txt").exists():
+            pytest.fail("grading the batch failed in another worker:\n"
+                        + (shared / "failed.txt").read_text())
+        if not (shared / "done.json").exists():
+            where = shared / "batch"
+            shutil.rmtree(where, ignore_errors=True)
+            try:
+                record = _grade_batch(where)
+            except BaseException as error:
+                (shared / "failed.txt").write_text(f"{type(error).__name__}: {error}"[-6000:])
+                raise
+            (shared / "done.json").write_text(json.dumps(record))
+    return _read_batch(shared / "batch", json.loads((shared / "done.json").read_text()))
+
+
+def _grade_batch(where: Path) -> dict:
+    """Grades the submissions and runs the in-kernel controls in `where`; what the tests read
+    that is not a file there (the gradebook's scores, the grade table)."""
     course = where / "course"
     shutil.copytree(COURSE_DIR / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
     shutil.copy(COURSE_DIR / "nbgrader_config.py", course)
@@ -431,11 +463,12 @@ def graded(tmp_path_factory):
         folder = where / "in-kernel"
         folder.mkdir()
         jobs = {student: _in_kernel_notebook(source, ATTACKS[student], STEP_CELLS[-1])
-                for student in ("introspect", "environment_and_files", "overridden")}
+                for student in CONTROLS if student in ATTACKS}
         jobs["plain_wrong"] = _in_kernel_notebook(source, ORDINARY["plain_wrong"], STEP_CELLS[-1])
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             done = {s: pool.submit(_run_in_kernel, nb, folder) for s, nb in jobs.items()}
-            return {s: f.result() for s, f in done.items()}
+            for student, future in done.items():
+                nbformat.write(future.result(), folder / f"{student}.ipynb")
 
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         in_kernel = pool.submit(control)
@@ -446,29 +479,37 @@ def graded(tmp_path_factory):
         feedback = subprocess.run([*command, "feedback"], capture_output=True, text=True, env=env,
                                   cwd=where, timeout=900)
         assert feedback.returncode == 0, feedback.stdout[-3000:] + feedback.stderr[-3000:]
-        controls = in_kernel.result()
+        in_kernel.result()
 
-    scores, notebooks, pages = {}, {}, {}
+    scores = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         for student in submissions:
             submission = gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
             scores[student] = {g.name: g.score for g in submission.grades}
-    for student in submissions:
-        notebooks[student] = nbformat.read(course / "autograded" / student / ASSIGNMENT / NAME,
-                                           as_version=4)
-        pages[student] = course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
-    table = graded.stdout + (course / "grades.csv").read_text()
-    return {"source": source, "release": release, "scores": scores, "notebooks": notebooks,
-            "pages": pages, "table": table, "controls": controls,
-            "secret": (course / ".judge-secret").read_text().strip()
-            if (course / ".judge-secret").exists() else None}
+    return {"scores": scores, "table": graded.stdout + (course / "grades.csv").read_text()}
+
+
+def _read_batch(where: Path, record: dict) -> dict:
+    course = where / "course"
+    notebooks = {student: nbformat.read(course / "autograded" / student / ASSIGNMENT / NAME,
+                                        as_version=4) for student in record["scores"]}
+    pages = {student: course / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
+             for student in record["scores"]}
+    controls = {student: nbformat.read(where / "in-kernel" / f"{student}.ipynb", as_version=4)
+                for student in CONTROLS}
+    secret = course / ".judge-secret"
+    return {"source": nbformat.read(course / "source" / ASSIGNMENT / NAME, as_version=4),
+            "release": nbformat.read(course / "release" / ASSIGNMENT / NAME, as_version=4),
+            "scores": record["scores"], "notebooks": notebooks, "pages": pages,
+            "table": record["table"], "controls": controls,
+            "secret": secret.read_text().strip() if secret.exists() else None}
 
 
 def _step_points(scores, student) -> float:
     return sum(scores[student][cell] or 0.0 for cell in STEP_CELLS)
 
 
-# --- with the judge ---------------------------------------------------------------------------------
+# --- with the judge -------------------------------------------------------------------------------
 
 
 def test_the_ordinary_submissions_are_graded_as_usual(graded):
@@ -491,7 +532,8 @@ def test_the_kernel_holds_no_name_of_a_hidden_check(graded):
     found = _found_names(_notebook_texts(graded["notebooks"]["introspect"]))
     assert found, "the introspecting answer ran and listed what it could reach"
     assert not found & _hidden_names(graded["source"], graded["release"])
-    assert not re.search(r"^NAME module \S", _notebook_texts(graded["notebooks"]["introspect"]), re.M)
+    introspected = _notebook_texts(graded["notebooks"]["introspect"])
+    assert not re.search(r"^NAME module \S", introspected, re.M)
 
 
 @pytest.mark.parametrize("student", sorted(ATTACKS))
@@ -514,7 +556,7 @@ def test_the_table_names_the_replaced_channel_and_guard(graded):
     assert rows and any(re.search(r"flag|monkeypatch|replace", row, re.I) for row in rows), rows
 
 
-# --- the negative control: the same attacks, hidden blocks in the kernel ------------------------------
+# --- the negative control: the same attacks, hidden blocks in the kernel --------------------------
 
 
 def test_in_the_kernel_the_same_attacks_find_the_hidden_checks(graded):
@@ -530,7 +572,8 @@ def test_in_the_kernel_the_same_attacks_find_the_hidden_checks(graded):
 
 def test_in_the_kernel_the_stolen_expected_value_and_agreeable_objects_pass(graded):
     def passed(nb, grade_id):
-        cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+        cell = next(c for c in nb.cells
+                    if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
         return not any(o.output_type == "error" for o in cell.outputs)
 
     controls = graded["controls"]
