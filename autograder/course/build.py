@@ -2,8 +2,8 @@
 
 The student release (`course/release/<id>/`) comes from nbgrader's generate_assignment
 (``Course.build_release``); the executed solutions (`solutions/<id>.ipynb`, outputs and plots
-included) from nbclient, and how long each took (`course/solution-times.json`, for rnn-grade's
-time budgets).
+included) from the grader's notebook runner, and how long each took
+(`course/solution-times.json`, for rnn-grade's time budgets).
 
     rnn-grade build            # regenerate release and solutions
     rnn-grade build --check    # exit 1 and list what drifted; executes nothing
@@ -18,31 +18,47 @@ from pathlib import Path
 
 import nbformat
 
-from rnn_course_student.environment import quiet_tensorflow
-
 from .. import budget
 from ..judge.authoring import hidden_check_problems
 from .folder import COURSE_DIR, SOLUTIONS_DIR, Course
 from .student_kit import kit_drift
 
-# Every kernel started from here inherits them (nbgrader scores a test cell with stderr as 0).
-quiet_tensorflow()
-
 
 def execute(notebook: nbformat.NotebookNode, cwd: Path, timeout: int = 600):
-    """Executes `notebook` in place with nbclient in folder `cwd`; returns the seconds it took.
+    """Executes `notebook` in place, in a copy of folder `cwd`, with the grader's notebook runner
+    (autograder/preprocessors/execute.py: the kernel, environment and limits a submission gets,
+    so the time measured here is the one its budget is a multiple of); the instructor's notebook
+    is trusted: no OS sandbox, its hidden tests run in its kernel. Returns the seconds it took.
     Raises nbclient's CellExecutionError if a cell fails."""
-    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
 
-    start = time.perf_counter()
-    NotebookClient(
-        notebook,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(cwd)}},
-        record_timing=False,  # no timestamps, so regenerating an unchanged notebook changes nothing
-    ).execute()
-    return time.perf_counter() - start
+    from ..grading.task import Findings, GradingTask
+    from ..limits import Limits
+    from ..preprocessors import LimitedExecute
+    from ..sandbox import isolation
+
+    cells = sum(1 for c in notebook.cells if c.cell_type == "code")
+    limits = Limits(cell_timeout=timeout, setup_timeout=timeout,
+                    notebook_timeout=timeout * max(1, cells))
+    task = GradingTask("instructor", Path(cwd).name, b"", "", {}, limits,
+                       sandbox=isolation.choose("none"), judge=False)
+    findings = Findings()
+    with tempfile.TemporaryDirectory(prefix="rnn-course-run-") as tmp:
+        work = Path(tmp) / "work"  # the kernel's home and caches go here, not into source/
+        shutil.copytree(cwd, work)
+        start = time.perf_counter()
+        # No timestamps, so regenerating an unchanged notebook changes nothing.
+        LimitedExecute(record_timing=False).preprocess(
+            notebook, {"task": task, "findings": findings, "metadata": {"path": str(work)}})
+        seconds = time.perf_counter() - start
+    run = findings.execution
+    if run.error or run.died:
+        raise RuntimeError(f"{Path(cwd).name}: {run.error or run.died}")
+    for cell in notebook.cells:
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if errors:
+            raise CellExecutionError.from_cell_and_msg(cell, errors[0])
+    return seconds
 
 
 def build_solutions(

@@ -48,6 +48,9 @@ class GradingTask:
     secret: str = ""  # the course secret the judge draws its cases from (never sent to a kernel)
     # module -> attributes the runtime guard watches besides its own (the course's policy)
     protected: dict[str, list[str] | str] = field(default_factory=dict)
+    # False only for the instructor's own notebooks (the build's solutions): their hidden tests
+    # run in their kernel, no judge.
+    judge: bool = True
 
 
 @dataclass

@@ -23,8 +23,8 @@ def has_hidden_tests(nb) -> bool:
 def judge_for(nb, task, send: Callable[[str, float], str], timeout: float) -> Judge | None:
     """The judge of `nb` (a submission rebuilt on its release), calling its kernel through
     `send`; None when the notebook has no hidden checks or its assignment keeps them in the
-    kernel."""
-    if task.assignment in hidden.HIDDEN_IN_KERNEL or not has_hidden_tests(nb):
+    kernel (or the task is the instructor's own notebook)."""
+    if not task.judge or task.assignment in hidden.HIDDEN_IN_KERNEL or not has_hidden_tests(nb):
         return None
     answers, sources = {}, {}
     release = reads(task.release, as_version=4) if task.release else nb
