@@ -18,11 +18,11 @@ GRADED = "graded"  # scored, nothing to look at
 FLAGGED = "flagged"  # scored, but an instructor should read the reasons (repairs, cheats, crashes)
 FAILED = "failed-to-grade"  # no score: the file could not be graded (the reasons say why)
 NOT_SUBMITTED = "not submitted"  # a roster student sent no file for the assignment
-STATUSES = (GRADED, FLAGGED, FAILED, NOT_SUBMITTED)
 SCORED = (GRADED, FLAGGED)  # the statuses whose score counts
 
-# The verdict in an autograded notebook's metadata (the feedback template shows it; --resume
-# reads it back): {"status", "reasons", DIGEST_KEY: the SHA-256 of the file graded}.
+# The verdict in an autograded notebook's metadata (--resume reads it back; the feedback template,
+# feedback/templates/rnn_grade_feedback/index.html.j2, shows it under this name):
+# {"status", "reasons", DIGEST_KEY: the SHA-256 of the file graded}.
 VERDICT_KEY = "rnn_grade"
 DIGEST_KEY = "submission_sha256"
 
