@@ -18,6 +18,9 @@ reached, the decoy killed, more processes than the limit, a wrong answer with fu
 assertion names the mechanism that stopped the attack under the sandbox, as the table in
 autograder/docs/sandbox.md does. The negative controls never aim at the machine as a whole: the
 signal goes to the decoy only, files land in the test's folders, the forks are bounded (2**7).
+Where the unsandboxed attacks print the course's files, their feedback pages are rendered twice:
+with the scrubber (no hidden-test line on the page) and with it off for them (the hidden tests
+shown).
 
 Without bubblewrap the sandboxed batch skips, saying what to install (under CI that fails the run:
 tests/conftest.py); the negative controls run everywhere.
@@ -25,6 +28,7 @@ tests/conftest.py); the negative controls run everywhere.
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import secrets
@@ -43,6 +47,7 @@ from autograder.feedback.pages import generate
 from autograder.grading import table
 from autograder.grading.batch import autograde
 from autograder.limits import Limits
+from autograder.preprocessors import scrub
 from autograder.sandbox import bwrap, isolation
 from loopback_listener import Listener
 
@@ -189,6 +194,9 @@ CONTROLS = {
     "unprotected": (["audit-hook", "guard"], ["os_system_reads_course", "writes_outside",
                                               "patches_past_the_scan"]),
 }
+# Without the mounts these print the gradebook and the source notebook, hidden tests and all:
+# what the feedback's scrubber must keep off the student's page.
+READERS = ["ctypes_reads_course", "native_subprocess_reads_course"]
 
 
 def _answer(nb, grade_id):
@@ -302,19 +310,45 @@ def _grade(where: Path, cases: dict, ordinary: list[str], sandbox: str,
             "feedback": {r.student: course.feedback_path(r.student, "tiny1") for r in results}}
 
 
-def _once(tmp_path_factory, name: str, make) -> dict:
-    """``make(folder)``'s JSON-able result, made once even with several xdist workers."""
+def _shared(tmp_path_factory) -> Path:
     root = tmp_path_factory.getbasetemp()
     shared = (root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root) / "sandbox-attacks"
     shared.mkdir(parents=True, exist_ok=True)
+    return shared
+
+
+def _make(shared: Path, name: str, make) -> None:
+    """Runs ``make`` into ``shared/name.json`` unless it is there (its lock held)."""
+    done = shared / f"{name}.json"
+    if not done.exists():
+        folder = shared / name
+        shutil.rmtree(folder, ignore_errors=True)
+        done.write_text(json.dumps(make(folder), default=str))
+
+
+def _once(tmp_path_factory, name: str, make, meanwhile: tuple = ()) -> dict:
+    """``make(folder)``'s JSON-able result, made once even with several xdist workers. A worker
+    that finds it being made by another makes the batches in ``meanwhile`` ((name, make) pairs
+    nobody has started) while it waits, instead of idling."""
+    shared = _shared(tmp_path_factory)
     with open(shared / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        done = shared / f"{name}.json"
-        if not done.exists():
-            folder = shared / name
-            shutil.rmtree(folder, ignore_errors=True)
-            done.write_text(json.dumps(make(folder), default=str))
-        return json.loads(done.read_text())
+        if not _locked_now(lock):
+            for other, make_other in meanwhile:
+                with open(shared / f"{other}.lock", "w") as other_lock:
+                    if _locked_now(other_lock):
+                        _make(shared, other, make_other)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        _make(shared, name, make)
+        return json.loads((shared / f"{name}.json").read_text())
+
+
+def _locked_now(lock) -> bool:
+    """Takes the lock if no one holds it; whether it did."""
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 @pytest.fixture(scope="module")
@@ -324,7 +358,7 @@ def attacked(tmp_path_factory):
     if isinstance(found, str):
         pytest.skip(f"the sandboxed batch needs bubblewrap: {found} (install it: apt-get "
                     "install bubblewrap)")
-    return _once(tmp_path_factory, "attacked", _attack)
+    return _once(tmp_path_factory, "attacked", _attack, meanwhile=_UNPROTECTED)
 
 
 def _attack(where: Path) -> dict:
@@ -342,38 +376,60 @@ def _attack(where: Path) -> dict:
 
 
 @contextlib.contextmanager
-def _layers_off(layers: list[str]):
-    before = os.environ.get(isolation.LAYERS_OFF)
-    os.environ[isolation.LAYERS_OFF] = ",".join(layers)
+def _environment(name: str, value: str):
+    """``name=value`` in this process's environment (which grading workers inherit)."""
+    before = os.environ.get(name)
+    os.environ[name] = value
     try:
         yield
     finally:
         if before is None:
-            os.environ.pop(isolation.LAYERS_OFF)
+            os.environ.pop(name)
         else:
-            os.environ[isolation.LAYERS_OFF] = before
+            os.environ[name] = before
 
 
 @pytest.fixture(scope="module")
 def controls(tmp_path_factory):
-    """The negative controls: the attacks graded with the protections they meet switched off."""
-    return _once(tmp_path_factory, "controls", _controls)
+    """The negative controls: the attacks graded with the protections they meet switched off,
+    one batch per configuration."""
+    return {config: _once(tmp_path_factory, config, functools.partial(_control, config),
+                          meanwhile=_UNPROTECTED) for config in CONTROLS}
 
 
-def _controls(where: Path) -> dict:
-    out = {}
-    for config, (layers, names) in CONTROLS.items():
-        targets = Targets(where / config)
-        context = targets.context(where / config / "class", sandboxed=False)
-        try:
-            with _layers_off(layers):
-                graded = _grade(where / config / "class", _cases(names, context), ["correct"],
-                                "none", feedback=False)
-        finally:
-            evidence = targets.close(context)
-        print(config, graded["table"])
-        out[config] = {**graded, **evidence}
+def _control(config: str, where: Path) -> dict:
+    layers, names = CONTROLS[config]
+    targets = Targets(where)
+    context = targets.context(where / "class", sandboxed=False)
+    try:
+        with _environment(isolation.LAYERS_OFF, ",".join(layers)):
+            graded = _grade(where / "class", _cases(names, context), ["correct"], "none",
+                            feedback=False)
+    finally:
+        evidence = targets.close(context)
+    print(config, graded["table"])
+    out = {**graded, **evidence}
+    if config == "unsandboxed":
+        out["readers_feedback"] = _readers_feedback(graded)
     return out
+
+
+# What a worker that waits for a batch another worker makes does meanwhile: the small control
+# batch with no attack that depends on timing (the fork bomb and the memory balloon, graded
+# while another batch runs, would race the executor's polling on a loaded machine).
+_UNPROTECTED = (("unprotected", functools.partial(_control, "unprotected")),)
+
+
+def _readers_feedback(graded: dict) -> dict:
+    """The feedback pages of the students whose code printed the course's files, rendered as
+    usual and, the negative control, with the scrubber off: {"scrubbed" | "unscrubbed":
+    {student: page}}."""
+    course, pages = Course(graded["course"]), {}
+    for way, unscrubbed in (("scrubbed", ""), ("unscrubbed", ",".join(READERS))):
+        with _environment(scrub.UNSCRUBBED_FOR_TESTING, unscrubbed):
+            generate(course, "tiny1", "*_reads_course")  # one nbgrader run for the readers
+        pages[way] = {name: Path(graded["feedback"][name]).read_text() for name in READERS}
+    return pages
 
 
 # --- under the sandbox ---
@@ -598,3 +654,21 @@ def test_without_the_audit_hook_python_reads_the_course_and_writes_outside(contr
 def test_without_the_guard_a_patch_past_the_scan_goes_unnoticed(controls):
     r = controls["unprotected"]["results"]["patches_past_the_scan"]
     assert r["score"] == 3.0 and r["status"] == "graded" and r["reasons"] == [], r
+
+
+def test_the_scrubber_keeps_the_course_files_a_submission_printed_off_its_feedback(controls):
+    """Stopped by the feedback's scrubber (ScrubHiddenTracebacks) where no mount hides the
+    course: the printed output is replaced whole on the student's page."""
+    unsandboxed = controls["unsandboxed"]
+    for name in READERS:
+        assert HIDDEN[0] in _student_output(unsandboxed, name), f"{name} printed no hidden test"
+        page = unsandboxed["readers_feedback"]["scrubbed"][name]
+        assert scrub.HIDDEN_OUTPUT.strip() in page, name
+        for marker in HIDDEN:
+            assert marker not in page, (name, marker)
+
+
+def test_without_the_scrubber_the_feedback_shows_the_hidden_tests(controls):
+    for name in READERS:
+        page = controls["unsandboxed"]["readers_feedback"]["unscrubbed"][name]
+        assert HIDDEN[0] in page and scrub.HIDDEN_OUTPUT.strip() not in page, name
