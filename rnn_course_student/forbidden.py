@@ -142,7 +142,8 @@ def forbid(*targets: str, task: str, namespaces: Iterable[dict] = ()) -> Iterato
         spaces = _namespaces(roots, namespaces)
         for label, (_owner, _attribute, obj) in resolved:
             if inspect.isclass(obj):
-                undo.append((obj, "__init__", obj.__dict__.get("__init__"), "__init__" in obj.__dict__))
+                own = "__init__" in obj.__dict__
+                undo.append((obj, "__init__", obj.__dict__.get("__init__"), own))
                 raiser = make_raiser(label, obj.__init__)
                 # `self` named first: Keras reads the argument names of a layer's __init__.
                 obj.__init__ = lambda self, *a, _r=raiser, **k: _r(self, *a, **k)

@@ -154,7 +154,7 @@ def decode(text: str) -> Any:
         raise ChannelError(f"malformed message ({type(error).__name__})") from None
 
 
-# --- what a student's function returned, as plain data (in the kernel) ------------------------------
+# --- what a student's function returned, as plain data (in the kernel) ----------------------------
 
 
 def plain(value: Any, depth: int = 0) -> Any:
@@ -198,7 +198,7 @@ def _part(value: Any, depth: int) -> Any:
         return Opaque(f"{kind.__module__}.{kind.__qualname__}")
 
 
-# --- the kernel's side: one request, one reply ------------------------------------------------------
+# --- the kernel's side: one request, one reply ----------------------------------------------------
 
 
 def resolve(path: str) -> Callable:
@@ -282,7 +282,7 @@ def serve(request: str) -> str:
         return _raised(error)
 
 
-# --- the judge's side, for hidden blocks that run both in the judge and in one kernel ---------------
+# --- the judge's side, for hidden blocks that run both in the judge and in one kernel -------------
 
 
 def probed(answer: Any, probe: str) -> Callable:

@@ -122,7 +122,7 @@ def greedy_decoded(build, args, kwargs, x_train, y_train, x_test, *, epochs: int
     return {"answers": tokens[:, 1:].astype("int64"), **summary}
 
 
-# --- assignment 3: a training step, run on a model made here -----------------------------------------
+# --- assignment 3: a training step, run on a model made here --------------------------------------
 
 
 def clipping_model(weights, seq_len: int):

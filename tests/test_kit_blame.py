@@ -53,7 +53,8 @@ WRONG = {
         "dtype": "def rnn_step_backward(dh_t, x_t, h_prev, h_t, W_x, W_h):\n"
                  "    dz = (dh_t * (1 - h_t**2)).astype(np.float16)\n"
                  "    return dz @ W_x.T.astype(np.float16), dz @ W_h.T.astype(np.float16), "
-                 "x_t.T.astype(np.float16) @ dz, h_prev.T.astype(np.float16) @ dz, dz.sum(axis=0)\n",
+                 "x_t.T.astype(np.float16) @ dz, h_prev.T.astype(np.float16) @ dz, "
+                 "dz.sum(axis=0)\n",
         "exception": "def rnn_step_backward(dh_t, x_t, h_prev, h_t, W_x, W_h):\n"
                      "    grads = {'dx': dh_t}\n    return grads['dW']\n",
         "stderr": "import sys\n\ndef rnn_step_backward(dh_t, x_t, h_prev, h_t, W_x, W_h):\n"
@@ -61,7 +62,8 @@ WRONG = {
                   "    return dz @ W_x.T, dz @ W_h.T, x_t.T @ dz, h_prev.T @ dz, dz.sum(axis=0)\n",
         "in place": "def rnn_step_backward(dh_t, x_t, h_prev, h_t, W_x, W_h):\n"
                     "    h_t **= 2\n    dz = dh_t * (1 - h_t)\n"
-                    "    return dz @ W_x.T, dz @ W_h.T, x_t.T @ dz, h_prev.T @ dz, dz.sum(axis=0)\n",
+                    "    return dz @ W_x.T, dz @ W_h.T, x_t.T @ dz, h_prev.T @ dz, "
+                    "dz.sum(axis=0)\n",
         "hang": "def rnn_step_backward(dh_t, x_t, h_prev, h_t, W_x, W_h):\n"
                 "    while True:\n        pass\n",
     },
@@ -106,7 +108,8 @@ def blamed_cells(notebook):
         if not cell.metadata.get("nbgrader", {}).get("grade") or cell.cell_type != "code":
             continue
         for node in ast.walk(ast.parse(cell.source)):
-            if (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "check_blaming_earlier"):
+            if (isinstance(node, ast.Call)
+                    and getattr(node.func, "id", "") == "check_blaming_earlier"):
                 later = node.args[1].id
                 for keyword in node.keywords:
                     if keyword.arg != "time_limit":
@@ -163,7 +166,8 @@ def kernel(request):
     assignment = request.param
     release = _release(assignment)
     source = nbformat.read(COURSE_DIR / "source" / assignment / f"{assignment}.ipynb", 4)
-    answers = {_grade_id(c): "\n".join(l for l in c.source.splitlines() if not MARKER.match(l))
+    answers = {_grade_id(c): "\n".join(line for line in c.source.splitlines()
+                                       if not MARKER.match(line))
                for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
     blamed = {gid for gids in blamed_cells(release).values() for gid in gids}
     last = max(i for i, c in enumerate(release.cells) if _grade_id(c) in blamed)
@@ -172,7 +176,8 @@ def kernel(request):
             cell.source = answers[_grade_id(cell)]
     quiet_tensorflow(override=True)
     client = NotebookClient(release, timeout=300, kernel_name="python3", allow_errors=True,
-                            resources={"metadata": {"path": str(COURSE_DIR / "release" / assignment)}})
+                            resources={"metadata": {
+                                "path": str(COURSE_DIR / "release" / assignment)}})
     with client.setup_kernel():
         for index, cell in enumerate(release.cells[:last + 1]):
             graded_test = cell.metadata.get("nbgrader", {}).get("grade")
@@ -224,7 +229,8 @@ def test_a_right_later_function_keeps_its_points_whatever_the_earlier_one_does(k
 
 WRONG_LATER = {  # the later function's own mistake: must still fail, whatever the earlier does
     "rnn_forward": "def rnn_forward(x, h0, W_x, W_h, b):\n"
-                   "    h = [rnn_step_forward(x[:, t], h0, W_x, W_h, b) for t in range(x.shape[1])]\n"
+                   "    h = [rnn_step_forward(x[:, t], h0, W_x, W_h, b)\n"
+                   "         for t in range(x.shape[1])]\n"
                    "    return np.stack(h, axis=1), None\n",
     "rnn_backward": "def rnn_backward(dh, x, h0, h, W_x, W_h):\n"
                     "    B, T, D = x.shape\n    H = h0.shape[1]\n    dx = np.zeros((B, T, D))\n"

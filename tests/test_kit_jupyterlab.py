@@ -112,7 +112,8 @@ def _lab(venv, root, browser):
         found = browser.execute_script("""
             const app = window.jupyterapp;
             return {
-              menus: [...document.querySelectorAll('.lm-MenuBar-itemLabel')].map(e => e.textContent),
+              menus: [...document.querySelectorAll('.lm-MenuBar-itemLabel')]
+                .map(e => e.textContent),
               plugins: app.listPlugins().filter(p => p.startsWith('@jupyter/nbgrader')),
               commands: app.commands.listCommands().filter(c => c.startsWith('nbgrader')),
             };""")
@@ -123,7 +124,8 @@ def _lab(venv, root, browser):
             nbgrader_menu[0].click()
             time.sleep(1)
             found["items"] = browser.execute_script(
-                "return [...document.querySelectorAll('.lm-Menu-itemLabel')].map(e => e.textContent)")
+                "return [...document.querySelectorAll('.lm-Menu-itemLabel')]"
+                ".map(e => e.textContent)")
         return found
     finally:
         server.terminate()
@@ -153,7 +155,8 @@ def browser():
         driver.quit()
 
 
-def test_the_students_jupyterlab_offers_validate_and_the_assignment_list_only(student_venv, browser):
+def test_the_students_jupyterlab_offers_validate_and_the_assignment_list_only(student_venv,
+                                                                              browser):
     venv, kit = student_venv
     for path in KIT_CONFIG:
         assert (venv / path).is_file(), path  # installed by the wheel, not linked

@@ -21,20 +21,19 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-from typing import Any, Callable, Sequence
-
-from course_checks.draws import current_key
 import types
+from typing import Any, Callable, Sequence
 
 import numpy
 
+from course_checks.draws import current_key
 from rnn_course_student.checks import numpy_at_import, substituted
+from rnn_course_student.probe import probed
 
 # NumPy's functions as they were at import: a submission run in this process (tests, the
 # solutions build) that replaces one cannot change the comparison.
 np = types.SimpleNamespace(**vars(numpy_at_import), **{name: getattr(numpy, name) for name in (
     "all", "argwhere", "flatnonzero", "floating", "insert", "moveaxis", "ones", "take")})
-from rnn_course_student.probe import probed
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,7 +159,8 @@ def _run(exercise: Exercise, function: Callable, case: Case, guard=None) -> _Run
     if not isinstance(result, (tuple, list)) or len(result) != len(exercise.outputs):
         return _Run(shape_problem=(
             f"expected the tuple ({', '.join(exercise.outputs)}), got "
-            f"{type(result).__name__}" + (f" of length {len(result)}" if hasattr(result, "__len__") else "")))
+            f"{type(result).__name__}"
+            + (f" of length {len(result)}" if hasattr(result, "__len__") else "")))
     return _Run(outputs=tuple(result))
 
 
@@ -244,27 +244,34 @@ def _locate(bad, got64, want64, name: str, axes: Sequence[str], backward: bool,
         t = int(steps[-1] if backward else steps[0])
         inside = np.argwhere(np.take(bad, t, axis=axis))[0]
         position = tuple(int(i) for i in np.insert(inside, axis, t))
-        values = f"{name}{_index(position)}: expected {want64[position]:.6g}, got {got64[position]:.6g}"
+        values = (f"{name}{_index(position)}: expected {want64[position]:.6g}, "
+                  f"got {got64[position]:.6g}")
         if backward:
             right = (f"right for the last {T - 1 - t} step(s), " if t < T - 1
                      else "already wrong at the last step, ")
-            return f"{right}walking back from t = {T - 1}, first wrong at time step t = {t} ({values})"
-        right = f"right for time steps t = 0 to {t - 1}, " if t > 0 else "already wrong at the first step, "
+            return (f"{right}walking back from t = {T - 1}, first wrong at time step t = {t} "
+                    f"({values})")
+        right = (f"right for time steps t = 0 to {t - 1}, " if t > 0
+                 else "already wrong at the first step, ")
         return f"{right}first wrong at time step t = {t} of {T} ({values})"
     position = tuple(int(i) for i in np.argwhere(bad)[0])
     if not position and codes:
         def word(value):
-            return codes[int(value)] if float(value).is_integer() and 0 <= value < len(codes) else f"{value:.6g}"
+            if float(value).is_integer() and 0 <= value < len(codes):
+                return codes[int(value)]
+            return f"{value:.6g}"
         return f"expected {word(want64[()])}, got {word(got64[()])}"
     if not position:
         return f"expected {want64[()]:.6g}, got {got64[()]:.6g}"
-    return f"first wrong at {name}{_index(position)}: expected {want64[position]:.6g}, got {got64[position]:.6g}"
+    return (f"first wrong at {name}{_index(position)}: expected {want64[position]:.6g}, "
+            f"got {got64[position]:.6g}")
 
 
 def _crop_undetermined(g, w):
     """For a mistake that leaves part of the output undetermined (NaN): `w` cut to `g`'s shape
-    where what is cut off is all undetermined; None when `g` is larger, or lacks a determined part."""
-    if g.ndim != w.ndim or any(a > b for a, b in zip(g.shape, w.shape)):
+    where what is cut off is all undetermined; None when `g` is larger, or lacks a determined
+    part."""
+    if g.ndim != w.ndim or any(a > b for a, b in zip(g.shape, w.shape, strict=True)):
         return None
     w64 = w.astype(np.float64)
     kept = tuple(slice(0, n) for n in g.shape)
@@ -283,8 +290,9 @@ def _difference(got: Any, want: Any, case: Case, strict_dtype: bool, *, name: st
     got_items, want_items = _as_arrays(got), _as_arrays(want)
     if len(got_items) != len(want_items):
         return f"has {len(got_items)} entries, expected {len(want_items)}"
-    for i, (g, w) in enumerate(zip(got_items, want_items)):
-        label = entries[i] if i < len(entries) else (f"{name}[{i}]" if len(want_items) > 1 else name)
+    for i, (g, w) in enumerate(zip(got_items, want_items, strict=True)):
+        label = (entries[i] if i < len(entries)
+                 else f"{name}[{i}]" if len(want_items) > 1 else name)
         where = f"{label}: " if len(want_items) > 1 else ""
         if w is None or g is None:
             if (w is None) != (g is None):
@@ -325,7 +333,7 @@ def _same(student: _Run, other: _Run, case: Case, positions: Sequence[int],
                for p in positions)
 
 
-# --- the diagnosis ---------------------------------------------------------------------------------
+# --- the diagnosis --------------------------------------------------------------------------------
 
 
 def diagnose(exercise: Exercise, student: Callable, *, cases: Sequence[Case] | None = None,
@@ -359,7 +367,7 @@ def diagnose(exercise: Exercise, student: Callable, *, cases: Sequence[Case] | N
     right = [reference_run(None, case) for case in cases]
 
     first_wrong = None
-    for case, want, got in zip(cases, right, mine):
+    for case, want, got in zip(cases, right, mine, strict=True):
         if not _same(got, want, case, graded, strict):
             first_wrong = (case, want, got)
             break
@@ -370,7 +378,7 @@ def diagnose(exercise: Exercise, student: Callable, *, cases: Sequence[Case] | N
 
     def explains(mistake: Mistake, positions: Sequence[int]) -> bool:
         return all(_same(got, theirs, case, positions, strict, mistake.undetermined)
-                   for case, got, theirs in zip(cases, mine, runs[mistake.key]))
+                   for case, got, theirs in zip(cases, mine, runs[mistake.key], strict=True))
 
     for mistake in exercise.mistakes:  # one mistake explains everything
         if explains(mistake, graded):

@@ -18,7 +18,8 @@ def _sigmoid(z):
 
 
 def _problem(seed, B, T, D, H, dtype="float64"):
-    """(x (B, T, D), h0 (B, H), W_x (D, H), W_h (H, H) upper-triangular, so not symmetric, b (H,))."""
+    """(x (B, T, D), h0 (B, H), W_x (D, H), W_h (H, H) upper-triangular, so not symmetric,
+    b (H,))."""
     r = case_rng(seed)  # the values differ per student and term (the course secret), not the shapes
     arrays = (r.normal(size=(B, T, D)), r.normal(size=(B, H)) * 0.5, r.normal(size=(D, H)) * 0.7,
               np.triu(r.normal(size=(H, H))) * 0.6, r.normal(size=H) * 0.5)
@@ -103,10 +104,10 @@ def forward(x, h0, W_x, W_h, b):
 def _loop(x, h0, W_x, W_h, b, *, step=_step, steps=None, order=None, carry=True,
           keep="after", read=None, dtype=None, undetermined_after=None):
     """The forward loop, with the knobs its mistakes turn: `steps` loops over a fixed number of
-    steps instead of the sequence's length, `order` changes
-    the time order, `carry=False` starts every step from h0, `keep="before"` stores the state
-    before each step, `read` picks the input of step t, `dtype` the array h is stored in; the states from step
-    `undetermined_after` on are NaN: a loop that stops there leaves them to whatever h held."""
+    steps instead of the sequence's length, `order` changes the time order, `carry=False` starts
+    every step from h0, `keep="before"` stores the state before each step, `read` picks the input
+    of step t, `dtype` the array h is stored in; the states from step `undetermined_after` on are
+    NaN: a loop that stops there leaves them to whatever h held."""
     B, T, _ = x.shape
     H = h0.shape[1]
     h = np.zeros((B, T, H), dtype=dtype or np.result_type(x, h0, W_x, W_h, b))  # (B, T, H)
@@ -270,8 +271,8 @@ def _cell_cases():
     for seed, (B, T, D, H) in [(21, (1, 1, 4, 2)), (22, (3, 7, 3, 3)), (23, (2, 52, 5, 3))]:
         x, _, W_x, W_h, b = _problem(seed, B, T, D, H, "float32")
         args = (x, W_x, W_h, b)
-        cases.append(Case(f"B={B}, T={T}, D={D}, H={H}", lambda args=args: tuple(a.copy() for a in args),
-                          rtol=1e-4, atol=1e-5))
+        cases.append(Case(f"B={B}, T={T}, D={D}, H={H}",
+                          lambda args=args: tuple(a.copy() for a in args), rtol=1e-4, atol=1e-5))
     return cases
 
 
@@ -311,7 +312,7 @@ MINIMAL_RNN_CELL = Exercise(
 )
 
 
-# --- to_column_layout ------------------------------------------------------------------------------
+# --- to_column_layout -----------------------------------------------------------------------------
 
 
 def column_layout(kernel, recurrent_kernel):

@@ -10,10 +10,10 @@ import numpy as np
 
 from course_checks.draws import case_rng
 from course_checks.mistakes.diagnosis import Case, Exercise, Mistake
-from course_checks.mistakes.rnn1 import _loop as _forward_loop, _problem, _tolerance
+from course_checks.mistakes.rnn1 import _loop as _forward_loop
+from course_checks.mistakes.rnn1 import _problem
 
-
-# --- rnn_step_backward -----------------------------------------------------------------------------
+# --- rnn_step_backward ----------------------------------------------------------------------------
 
 
 def step_backward(dh_t, x_t, h_prev, h_t, W_x, W_h):
@@ -52,7 +52,8 @@ def _step_cases():
                                    (43, (1, 3, 2), "float32"), (44, (2, 4, 4), "float64"),
                                    (45, (5, 1, 3), "float32")]:
         args = _step_args(seed, B, D, H, dtype)
-        tolerance = {"rtol": 1e-3, "atol": 1e-4} if dtype == "float32" else {"rtol": 1e-7, "atol": 1e-10}
+        tolerance = ({"rtol": 1e-3, "atol": 1e-4} if dtype == "float32"
+                     else {"rtol": 1e-7, "atol": 1e-10})
         cases.append(Case(f"B={B}, D={D}, H={H}, {dtype}",
                           lambda args=args: tuple(a.copy() for a in args), **tolerance))
     return cases
@@ -109,7 +110,7 @@ RNN_STEP_BACKWARD = Exercise(
 )
 
 
-# --- rnn_backward ----------------------------------------------------------------------------------
+# --- rnn_backward ---------------------------------------------------------------------------------
 
 
 def backward(dh, x, h0, h, W_x, W_h):
@@ -166,8 +167,10 @@ def _backward_cases():
             (53, (1, 1, 3, 2), "float32", False), (54, (2, 6, 4, 4), "float64", True),
             (55, (2, 5, 3, 4), "float32", False)]:
         args = _backward_args(seed, B, T, D, H, dtype, last_only)
-        tolerance = {"rtol": 1e-3, "atol": 1e-4} if dtype == "float32" else {"rtol": 1e-7, "atol": 1e-10}
-        label = f"B={B}, T={T}, D={D}, H={H}, {dtype}" + (", a loss on h_T only" if last_only else "")
+        tolerance = ({"rtol": 1e-3, "atol": 1e-4} if dtype == "float32"
+                     else {"rtol": 1e-7, "atol": 1e-10})
+        label = (f"B={B}, T={T}, D={D}, H={H}, {dtype}"
+                 + (", a loss on h_T only" if last_only else ""))
         cases.append(Case(label, lambda args=args: tuple(a.copy() for a in args), **tolerance))
     return cases
 
@@ -216,14 +219,15 @@ RNN_BACKWARD = Exercise(
         Mistake("dx_one_step", "your dx holds one step; it must hold the gradient of every input "
                 "step", _bptt(dx_last_only=True)),
         Mistake("dh0_before_first_step", "your dh0 is the gradient reaching h_1; the gradient of "
-                "h0 is what flows out of the first step's backward pass", _bptt(dh0_before_step=True)),
+                "h0 is what flows out of the first step's backward pass",
+                _bptt(dh0_before_step=True)),
     ) + _inline_step_mistakes(),
     axes=(("dx", ("example", "step", "feature")),),
     backward_in_time=True,
 )
 
 
-# --- jacobian_norms --------------------------------------------------------------------------------
+# --- jacobian_norms -------------------------------------------------------------------------------
 
 
 def jacobian_norms(h, W_h):
@@ -252,7 +256,8 @@ def _jacobian_cases():
         W_h = W_h * 1.5  # norms neither vanish nor saturate within a few steps
         h, _ = _forward_loop(x, h0, W_x, W_h, b * 0.2)
         args = (h, W_h)
-        tolerance = {"rtol": 1e-4, "atol": 1e-6} if dtype == "float32" else {"rtol": 1e-7, "atol": 1e-12}
+        tolerance = ({"rtol": 1e-4, "atol": 1e-6} if dtype == "float32"
+                     else {"rtol": 1e-7, "atol": 1e-12})
         cases.append(Case(f"B={B}, T={T}, H={H}, {dtype}",
                           lambda args=args: tuple(a.copy() for a in args), **tolerance))
     return cases
@@ -306,7 +311,8 @@ TANH_SLOPE = Exercise(
     cases=lambda: [
         Case("h = tanh(z) for z from -6 to 6", lambda: (np.tanh(np.linspace(-6.0, 6.0, 25)),),
              rtol=1e-9, atol=1e-12),
-        Case("a (2, 3) float32 array", lambda: (np.tanh(np.linspace(-2, 2, 6, dtype="float32")).reshape(2, 3),),
+        Case("a (2, 3) float32 array",
+             lambda: (np.tanh(np.linspace(-2, 2, 6, dtype="float32")).reshape(2, 3),),
              rtol=1e-5, atol=1e-6)],
     section="section 4, Saturation",
     pointer="Differentiate tanh and write the result in terms of tanh itself",
@@ -315,7 +321,8 @@ TANH_SLOPE = Exercise(
                 "its output squared", lambda h: 1.0 - np.asarray(h)),
         Mistake("tanh_again", "your slope applies tanh to h again; h already is tanh(z)",
                 lambda h: 1.0 - np.tanh(np.asarray(h)) ** 2),
-        Mistake("sign_flipped", "your slope has the wrong sign", lambda h: np.asarray(h) ** 2 - 1.0),
+        Mistake("sign_flipped", "your slope has the wrong sign",
+                lambda h: np.asarray(h) ** 2 - 1.0),
         Mistake("square_only", "your slope is h squared; it is one minus that",
                 lambda h: np.asarray(h) ** 2),
         Mistake("doubled", "your slope is the derivative of h squared; the question is the "

@@ -11,7 +11,6 @@ import numpy as np
 from course_checks.draws import case_rng
 from course_checks.mistakes.diagnosis import Case, Exercise, Mistake
 
-
 # --- clip_by_global_norm ---------------------------------------------------------------------
 
 
@@ -64,18 +63,21 @@ def _clip_cases():
     problems = []
     for dtype in ("float64", "float32"):
         problems.append((f"three {dtype} gradients far above the threshold",
-                         [(r.normal(size=s) * 10).astype(dtype) for s in [(3, 4), (4,), (1, 1)]], 1.5))
+                         [(r.normal(size=s) * 10).astype(dtype) for s in [(3, 4), (4,), (1, 1)]],
+                         1.5))
         problems.append((f"{dtype} gradients below the threshold",
                          [(r.normal(size=s) * 0.05).astype(dtype) for s in [(2, 3), (3,)]], 1.0))
     problems.append(("gradients with a None entry", [r.normal(size=(2, 2)) * 5, None,
                                                      r.normal(size=(3,)) * 5], 2.0))
-    problems.append(("one large and one small gradient", [np.array([6.0, 8.0]), np.array([0.3, 0.4])], 1.0))
+    problems.append(("one large and one small gradient",
+                     [np.array([6.0, 8.0]), np.array([0.3, 0.4])], 1.0))
     cases = []
     for label, grads, max_norm in problems:
-        tolerance = ({"rtol": 1e-5, "atol": 1e-7} if any(g is not None and g.dtype == np.float32 for g in grads)
-                     else {"rtol": 1e-9, "atol": 1e-12})
+        single = any(g is not None and g.dtype == np.float32 for g in grads)
+        tolerance = {"rtol": 1e-5, "atol": 1e-7} if single else {"rtol": 1e-9, "atol": 1e-12}
         cases.append(Case(f"{label} (max_norm={max_norm})",
-                          lambda grads=grads, c=max_norm: ([None if g is None else g.copy() for g in grads], c),
+                          lambda grads=grads, c=max_norm: (
+                              [None if g is None else g.copy() for g in grads], c),
                           **tolerance))
     return cases
 
@@ -111,13 +113,15 @@ CLIP_BY_GLOBAL_NORM = Exercise(
                 _clipping(per_tensor=True)),
         Mistake("reports_clipped_norm", "your global_norm is the norm after clipping; the function "
                 "returns the norm before clipping", _clipping(report_clipped=True)),
-        Mistake("always_scales", "your gradients are rescaled to the threshold even when their norm "
+        Mistake("always_scales",
+                "your gradients are rescaled to the threshold even when their norm "
                 "is below it; below the threshold nothing may change",
                 _clipping(factor_rule=lambda norm, c: c / norm)),
         Mistake("no_square_root", "your global norm is the sum of the squares without the square "
                 "root", _clipping(norm_rule=lambda present, total: total)),
         Mistake("sum_of_norms", "your global norm adds up the norms of the gradients; it is the "
-                "square root of the sum of all their squared entries", _clipping(norm_rule=_sum_of_norms)),
+                "square root of the sum of all their squared entries",
+                _clipping(norm_rule=_sum_of_norms)),
         Mistake("largest_norm", "your global norm is the largest of the gradients' own norms; it "
                 "takes all of their entries together", _clipping(norm_rule=_largest_norm)),
         Mistake("inverted_factor", "your factor is upside down: clipping multiplies by the "
@@ -145,7 +149,8 @@ def make_train_case(max_norm, seed=0):
     r = np.random.default_rng(seed)
     model = keras.Sequential([
         keras.Input((6, 2)),
-        keras.layers.SimpleRNN(3, recurrent_initializer=keras.initializers.RandomNormal(stddev=1.5, seed=seed)),
+        keras.layers.SimpleRNN(
+            3, recurrent_initializer=keras.initializers.RandomNormal(stddev=1.5, seed=seed)),
         keras.layers.Dense(1),
     ])
     x = r.normal(size=(8, 6, 2)).astype("float32")
@@ -177,7 +182,7 @@ def _step(model, optimizer, x, y, max_norm=None, *, clip=_clip,
         used = grads if apply_unclipped else clipped
         if report_clipped:
             norm = min(float(norm), max_norm)
-    optimizer.apply_gradients(zip(used, model.trainable_variables))
+    optimizer.apply_gradients(zip(used, model.trainable_variables, strict=False))
     if loss_after:
         loss = tf.reduce_mean(tf.square(model(x, training=True) - y))
     return float(loss), float(norm)
@@ -200,7 +205,8 @@ def train_problem(max_norm, seed=0):
 
 
 def _observe_train_step(args, outcome):
-    loss, norm = outcome["results"][0]  # a result that is not a pair raises here, and is reported as such
+    # a result that is not a pair raises here, and is reported as such
+    loss, norm = outcome["results"][0]
     weights = [np.asarray(w) for w in outcome["weights"]]
     if len(weights) != len(WEIGHT_NAMES):
         raise ValueError(f"the model holds {len(weights)} weights after the step, expected "
@@ -259,10 +265,12 @@ TRAIN_STEP = Exercise(
                 "loss the gradient was computed from", _train(loss_after=True)),
         Mistake("summed_loss", "your loss sums the squared errors; the mean squared error averages "
                 "them", _train(summed=True)),
-        Mistake("per_tensor_clipping", "your step clips each gradient on its own; it must scale all "
+        Mistake("per_tensor_clipping",
+                "your step clips each gradient on its own; it must scale all "
                 "of them by one factor", _train(clip=_per_tensor)),
         Mistake("no_norm_without_clipping", "your grad_norm is missing when max_norm is None; the "
-                "norm before clipping is measured either way", _train(norm_only_when_clipping=True)),
+                "norm before clipping is measured either way",
+                _train(norm_only_when_clipping=True)),
     ) + _inline_clipping_mistakes(),
 )
 

@@ -48,7 +48,7 @@ def _recurrent(report) -> tuple[float, float]:
     return float(report["simple_rnn"]), float(report["other_recurrent"])
 
 
-# --- fingerprints: the inputs each exercise sends, and what the outputs say ------------------------
+# --- fingerprints: the inputs each exercise sends, and what the outputs say -----------------------
 # A case's arguments are (builder arguments, keyword arguments, inputs); the values of the inputs
 # come from the course secret (case_rng), their shapes are fixed.
 
@@ -118,11 +118,13 @@ def _encoder_decoder_fingerprint(args, report):
 
 
 # The words for the fingerprint's codes, for the message when no catalogued mistake matches.
-_CODES = (("read-out", ("softmax", "linear", "sigmoid", "tanh", "relu", "another activation")),) + tuple(
+_READ_OUTS = ("softmax", "linear", "sigmoid", "tanh", "relu", "another activation")
+_CODES = (("read-out", _READ_OUTS),) + tuple(
     (name, ("no", "yes")) for name in (
         "whether step 0 sees the last input", "whether each step sees only the past",
         "whether different vectors give different sequences",
-        "whether the output depends on the source", "whether the output depends on the previous tokens"))
+        "whether the output depends on the source",
+        "whether the output depends on the previous tokens"))
 
 _FINGERPRINT = ("output shape", "output shape for one short sequence", "read-out",
                 "whether step 0 sees the last input", "whether each step sees only the past",
@@ -146,7 +148,8 @@ def one_to_many(input_dim, seq_len, output_dim=1, units=16, *, activation=None, 
     keras, SimpleRNN = _layers()
     layer = keras.layers.GRU if gru else SimpleRNN
     vector = keras.Input((input_dim,))  # (B, D)
-    h0 = keras.layers.Dense(units, activation="tanh")(vector)  # (B, H): a start state from the vector
+    # (B, H): a start state from the vector
+    h0 = keras.layers.Dense(units, activation="tanh")(vector)
     repeated = keras.layers.RepeatVector(fixed_len or seq_len)(vector)  # (B, T, D)
     states = layer(units, return_sequences=sequences)(repeated, initial_state=h0)  # (B, T, H)
     return keras.Model(vector, keras.layers.Dense(output_dim, activation=activation)(states))
@@ -182,7 +185,8 @@ def encoder_decoder(input_dim, decoder_vocab, num_classes, units=32, *, pass_con
     decoder_in = previous if read_previous else keras.layers.Lambda(lambda p: p * 0.0)(previous)
     decoder = layer(units, return_sequences=sequences)
     states = decoder(decoder_in, initial_state=context) if pass_context else decoder(decoder_in)
-    return keras.Model([source, previous], keras.layers.Dense(num_classes, activation=activation)(states))
+    return keras.Model([source, previous],
+                       keras.layers.Dense(num_classes, activation=activation)(states))
 
 
 def _builder(build, **knobs):
@@ -192,7 +196,8 @@ def _builder(build, **knobs):
 
 
 def _cases(inputs, *argument_sets):
-    """One case per set of builder arguments: (arguments, no keywords, `inputs(arguments, seed)`)."""
+    """One case per set of builder arguments: (arguments, no keywords,
+    `inputs(arguments, seed)`)."""
     return lambda: [Case(", ".join(f"{a}" for a in args),
                          lambda args=args, seed=seed: (args, {}, inputs(args, seed)),
                          rtol=0, atol=0)
@@ -215,7 +220,8 @@ BUILD_MANY_TO_ONE = Exercise(
         Mistake("no_softmax", "your model's read-out has no softmax, so it does not give "
                 "probabilities", _builder(many_to_one, activation=None)),
         Mistake("sigmoid_readout", "your model's read-out is a sigmoid: its outputs do not add up "
-                "to 1 over the classes, as a softmax's do", _builder(many_to_one, activation="sigmoid")),
+                "to 1 over the classes, as a softmax's do",
+                _builder(many_to_one, activation="sigmoid")),
         Mistake("gru", "your model uses a GRU; this exercise is about the vanilla "
                 "SimpleRNN", _builder(many_to_one, gru=True)),
         Mistake("fixed_units", "your model ignores the `units` argument (its size is fixed)",
@@ -237,7 +243,8 @@ BUILD_ONE_TO_MANY = Exercise(
             "step, and what reads out from every state",
     mistakes=(
         Mistake("softmax_readout", "your read-out is a softmax; the targets are real numbers "
-                "between -1 and 1 and need a linear read-out", _builder(one_to_many, activation="softmax")),
+                "between -1 and 1 and need a linear read-out",
+                _builder(one_to_many, activation="softmax")),
         Mistake("tanh_readout", "your read-out squashes with tanh; the targets need a linear "
                 "read-out", _builder(one_to_many, activation="tanh")),
         Mistake("fixed_length", "your sequence has a fixed length instead of `seq_len` steps",
@@ -262,7 +269,8 @@ BUILD_MANY_TO_MANY = Exercise(
             "only the steps so far",
     mistakes=(
         Mistake("bidirectional", "your model looks ahead with a bidirectional layer; a synced "
-                "many-to-many model sees only the past", _builder(many_to_many, bidirectional=True)),
+                "many-to-many model sees only the past",
+                _builder(many_to_many, bidirectional=True)),
         Mistake("go_backwards", "your RNN reads the sequence backwards, so early outputs see later "
                 "inputs", _builder(many_to_many, go_backwards=True)),
         Mistake("last_state_only", "your model answers once, from the last state; it must tag "
@@ -287,9 +295,11 @@ BUILD_BIDIRECTIONAL_TAGGER = Exercise(
             "two directions",
     mistakes=(
         Mistake("not_bidirectional", "your tagger runs in one direction only, so the output at "
-                "a step cannot see the inputs after it", _builder(bidirectional_tagger, wrapped=False)),
+                "a step cannot see the inputs after it",
+                _builder(bidirectional_tagger, wrapped=False)),
         Mistake("merge_sum", "your tagger adds the two directions' states; they are concatenated, "
-                "so each step reads both in full", _builder(bidirectional_tagger, merge_mode="sum")),
+                "so each step reads both in full",
+                _builder(bidirectional_tagger, merge_mode="sum")),
         Mistake("last_state_only", "your tagger answers once per sequence; it must tag every step",
                 _builder(bidirectional_tagger, sequences=False)),
         Mistake("no_softmax", "your tagger's read-out has no softmax, so it does not give "
@@ -315,7 +325,8 @@ BUILD_ENCODER_DECODER = Exercise(
             "what it reads, and what it writes at each step",
     mistakes=(
         Mistake("no_context", "your decoder does not start from the encoder's last state, so its "
-                "output cannot depend on the source", _builder(encoder_decoder, pass_context=False)),
+                "output cannot depend on the source",
+                _builder(encoder_decoder, pass_context=False)),
         Mistake("ignores_previous_tokens", "your decoder does not read the previous tokens",
                 _builder(encoder_decoder, read_previous=False)),
         Mistake("last_state_only", "your decoder answers once; it must write one output per "
