@@ -32,7 +32,8 @@ def test_every_assignment_has_a_typical_mistake_that_changes_its_answers(course,
     nb = nbformat.read(source, as_version=4)
     assert samples.mistakes_in(nb), f"no typical mistake applies to {source.stem}: add one to " \
                                     "sample_class.MISTAKES"
-    mistaken = samples.CASES["typical_mistake"](nbformat.from_dict(nb), None, {})
+    mistaken = samples.CASES["typical_mistake"](nbformat.from_dict(nb), None,
+                                                {"mistakes": samples.MISTAKES})
     assert _answers(mistaken) != _answers(nbformat.read(source, as_version=4))
 
 
