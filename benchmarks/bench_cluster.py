@@ -41,7 +41,7 @@ import sample_class as samples  # noqa: E402
 from autograder import engines  # noqa: E402
 from autograder.course.folder import Course  # noqa: E402
 from autograder.grading.batch import autograde  # noqa: E402
-from autograder.limits import Limits  # noqa: E402
+from autograder.grading.limits import Limits  # noqa: E402
 from autograder.sandbox import isolation  # noqa: E402
 
 CASES = ["correct", "empty", "only_first_exercise", "typical_mistake"]

@@ -50,7 +50,7 @@ import provenance  # noqa: E402
 import sample_class as samples  # noqa: E402
 from autograder.course.folder import Course  # noqa: E402
 from autograder.grading.batch import autograde  # noqa: E402
-from autograder.limits import Limits  # noqa: E402
+from autograder.grading.limits import Limits  # noqa: E402
 from autograder.sandbox import isolation  # noqa: E402
 
 PLAIN_NBGRADER = "RNN_GRADE_PLAIN_NBGRADER"  # autograder/preprocessors/refuse.py

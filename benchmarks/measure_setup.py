@@ -89,10 +89,11 @@ def count_tests() -> dict:
 
 
 def suite() -> dict:
-    run = _timed([sys.executable, "-m", "pytest", "-n", "2", "-q", "-p", "no:cacheprovider"],
+    run = _timed([sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadfile", "-q",
+                  "-p", "no:cacheprovider"],
                  REPO, timeout=7200)
     summary = run["stdout"].strip().splitlines()[-1] if run["stdout"].strip() else ""
-    return {"seconds": run["seconds"], "command": "python -m pytest -n 2",
+    return {"seconds": run["seconds"], "command": "python -m pytest -n 2 --dist loadfile",
             "summary": summary}
 
 

@@ -9,8 +9,9 @@ c = get_config()  # noqa: F821 (traitlets provides get_config when it loads this
 # Names the course in the gradebook and in the exchange.
 c.CourseDirectory.course_id = "rnn-course"
 
-# The course's rules for answers, which rnn-grade applies (autograder/policy.py): the calls each
-# assignment may not make, and the check helpers its runtime guard keeps students from replacing.
+# The course's rules for answers, which rnn-grade applies (autograder/course/policy.py): the calls
+# each assignment may not make, and the check helpers its runtime guard keeps students from
+# replacing.
 c.CoursePolicy.module = "course_checks.policy"
 
 # A cell may take minutes on a loaded machine: importing TensorFlow alone is ~5 s on an idle one,

@@ -8,8 +8,8 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.utils import compute_checksum
 
+from autograder.grading.limits import Limits
 from autograder.grading.task import Findings, GradingTask, SourceCell
-from autograder.limits import Limits
 from autograder.sandbox import isolation
 
 HIDDEN = ("### BEGIN HIDDEN TESTS\n"

@@ -18,7 +18,7 @@ import sample_class as samples
 from autograder.course.folder import Course
 from autograder.feedback.pages import write_feedback
 from autograder.grading.batch import autograde
-from autograder.limits import Limits
+from autograder.grading.limits import Limits
 from autograder.preprocessors.scrub import hidden_lines
 from autograder.results import FLAGGED, GRADED
 

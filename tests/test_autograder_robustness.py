@@ -21,7 +21,7 @@ import pytest
 import sample_class as samples
 from autograder.course.folder import Course
 from autograder.grading.batch import autograde
-from autograder.limits import Limits
+from autograder.grading.limits import Limits
 from autograder.results import FAILED, FLAGGED, GRADED
 from course_checks import policy
 

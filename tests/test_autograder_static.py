@@ -309,7 +309,7 @@ def test_the_limit_options_default_to_the_limits_dataclass():
 
     from autograder.cli import parser
     from autograder.commands import options
-    from autograder.limits import Limits, flag
+    from autograder.grading.limits import Limits, flag
 
     args = parser().parse_args(["autograde", "class.zip"])
     # autograde leaves the notebook budget unset: it is derived from the solutions' run times.

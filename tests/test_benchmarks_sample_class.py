@@ -15,7 +15,7 @@ import pytest
 import sample_class as samples
 from autograder.course.folder import Course
 from autograder.grading.batch import autograde
-from autograder.limits import Limits
+from autograder.grading.limits import Limits
 
 REPO = Path(__file__).resolve().parents[1]
 COURSES = {"course": REPO / "course", "tiny": REPO / "tests" / "fixtures" / "tiny_course"}

@@ -26,7 +26,7 @@ from autograder.cli import main
 from autograder.course.folder import Course
 from autograder.engines import open_engine
 from autograder.grading.batch import autograde
-from autograder.limits import Limits
+from autograder.grading.limits import Limits
 from autograder.results import FAILED
 
 FIXTURE_COURSE = Path(__file__).parent / "fixtures" / "tiny_course"

@@ -1,5 +1,5 @@
 """The grader takes a course's rules (forbidden calls, modules the guard watches) from the module
-the course's nbgrader_config.py names, and knows none of its own (autograder/policy.py)."""
+the course's nbgrader_config.py names, and knows none of its own (autograder/course/policy.py)."""
 
 import copy
 import logging
@@ -9,7 +9,7 @@ from nbgrader.utils import determine_grade
 from traitlets.config import Config
 
 from autograder.course.folder import Course
-from autograder.policy import Policy, PolicyError, load
+from autograder.course.policy import Policy, PolicyError, load
 from autograder.preprocessors import LimitedExecute
 from autograder.sandbox.guard import PROTECTED_ATTRIBUTES, protected
 from course_checks import policy as course_policy

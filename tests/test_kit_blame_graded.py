@@ -10,7 +10,7 @@ import pytest
 
 from autograder.course.folder import COURSE_DIR, Course
 from autograder.grading.batch import autograde
-from autograder.limits import Limits
+from autograder.grading.limits import Limits
 from tests.test_course_mistakes_graded import FORWARD
 from tests.test_kit_blame import MARKER, WRONG
 

@@ -107,8 +107,10 @@ def test_course_sh_installs_once_then_runs_pytest_and_the_demo_in_its_environmen
     first = run(*test_command[1:], "-k", "quick")
     assert first[:-1] == ["python CI= -m pip install --quiet --upgrade pip",
                           "python CI= -m pip install --quiet -e .[course,test]"]
-    assert first[-1] == "python CI= -m pytest -n 2 -k quick"  # the environment's python
-    assert run("test") == ["python CI= -m pytest -n 2"]  # installed once, until pyproject changes
+    # the environment's python
+    assert first[-1] == "python CI= -m pytest -n 2 --dist loadfile -k quick"
+    # installed once, until pyproject changes
+    assert run("test") == ["python CI= -m pytest -n 2 --dist loadfile"]
     assert run("demo", "--jobs", "1") == ["rnn-grade CI= demo --jobs 1"]
 
 

@@ -46,7 +46,7 @@ from autograder.course.folder import Course
 from autograder.feedback.pages import generate
 from autograder.grading import table
 from autograder.grading.batch import autograde
-from autograder.limits import Limits
+from autograder.grading.limits import Limits
 from autograder.preprocessors import scrub
 from autograder.sandbox import bwrap, isolation
 from loopback_listener import Listener

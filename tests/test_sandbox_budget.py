@@ -14,11 +14,11 @@ import nbformat
 import pytest
 
 import sample_class
-from autograder import budget
 from autograder.cli import main
+from autograder.course import budget
 from autograder.course.folder import Course
 from autograder.grading.batch import autograde
-from autograder.limits import Limits
+from autograder.grading.limits import Limits
 from autograder.sandbox import bwrap, isolation
 
 FIXTURE_COURSE = Path(__file__).parent / "fixtures" / "tiny_course"

@@ -34,12 +34,12 @@ def grade_class(course, submissions, args, feedback: bool, not_submitted=()):
     ``submissions``: a folder or zip, or Submissions already mapped (autograder/lms);
     ``not_submitted``: Results without a score for roster students who sent nothing.
     """
-    from .. import budget
     from .. import results as results_file
+    from ..course import budget
     from ..feedback.pages import write_feedback
     from ..grading import table
     from ..grading.batch import GradingStopped, autograde
-    from ..limits import Limits
+    from ..grading.limits import Limits
     from ..sandbox import isolation
 
     started = time.monotonic()

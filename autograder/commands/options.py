@@ -4,7 +4,7 @@ import argparse
 import os
 from dataclasses import fields
 
-from ..limits import Limits, flag
+from ..grading.limits import Limits, flag
 
 
 def course(args):

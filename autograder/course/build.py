@@ -18,8 +18,8 @@ from pathlib import Path
 
 import nbformat
 
-from .. import budget
 from ..judge.authoring import hidden_check_problems
+from . import budget
 from .folder import COURSE_DIR, SOLUTIONS_DIR, Course
 from .student_kit import kit_drift
 
@@ -32,8 +32,8 @@ def execute(notebook: nbformat.NotebookNode, cwd: Path, timeout: int = 600):
     Raises nbclient's CellExecutionError if a cell fails."""
     from nbclient.exceptions import CellExecutionError
 
+    from ..grading.limits import Limits
     from ..grading.task import Findings, GradingTask
-    from ..limits import Limits
     from ..preprocessors import LimitedExecute
     from ..sandbox import isolation
 
@@ -151,5 +151,5 @@ def build(course_dir: Path = COURSE_DIR, solutions_dir: Path = SOLUTIONS_DIR,
     times = build_solutions(course_dir, solutions_dir, ids)
     for assignment, seconds in times.items():
         out(f"solution: {solutions_dir / (assignment + '.ipynb')} executed in {seconds:.1f} s")
-    # rnn-grade derives each notebook's time budget from these (autograder/budget.py).
+    # rnn-grade derives each notebook's time budget from these (autograder/course/budget.py).
     out(f"solution run times: {budget.save(course_dir, times)}")

@@ -19,7 +19,7 @@ from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from ..judge.secret import course_secret
-from ..policy import Policy, load
+from .policy import Policy, load
 
 REPO = Path(__file__).resolve().parents[2]  # the repository's checkout
 COURSE_DIR = REPO / "course"  # the repository's course

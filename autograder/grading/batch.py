@@ -26,10 +26,10 @@ from .. import engines
 from ..course.folder import Course
 from ..engines.dispatch import dispatch
 from ..judge.secret import course_secret
-from ..limits import Limits
 from ..results import DIGEST_KEY, FAILED, FLAGGED, GRADED, VERDICT_KEY, Result
 from ..sandbox import isolation
 from . import rebuild_rules
+from .limits import Limits
 from .pipeline import RECORD_PREPROCESSORS, grade_notebook, release_files, run_steps
 from .resume import graded_before
 from .submissions import Submission, find
@@ -203,7 +203,7 @@ def autograde(course: Course, submissions: str | list[Submission], jobs: int | N
             ``choose``), or its mode, ``auto``, ``bwrap`` or ``none``, to choose it here;
             ``bwrap`` raises where bubblewrap cannot run.
         budgets: assignment -> seconds for its notebooks' student code, replacing
-            ``limits.notebook_timeout`` (autograder/budget.py derives them).
+            ``limits.notebook_timeout`` (autograder/course/budget.py derives them).
     """
     limits = limits or Limits()
     # Decided once per run: every worker then runs the same isolation (or fails to, and says so).

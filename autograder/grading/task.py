@@ -10,8 +10,8 @@ inside ``Graded``.
 
 from dataclasses import dataclass, field
 
-from ..limits import Limits
 from ..sandbox.isolation import Isolation
+from .limits import Limits
 from .scan_rules import Finding
 
 

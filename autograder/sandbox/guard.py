@@ -13,7 +13,7 @@ them; the snippets below run hidden (not stored in the notebook, not shown in fe
 from .isolation import layers_off
 
 # Attributes of modules that test cells use to decide pass/fail, in any course. A course adds the
-# modules of its own checks (PROTECTED_ATTRIBUTES of its policy module: autograder/policy.py).
+# modules of its own checks (PROTECTED_ATTRIBUTES of its policy module, read by course/policy.py).
 PROTECTED_ATTRIBUTES = {
     "numpy": ["allclose", "isclose", "array_equal", "array_equiv", "all", "any", "abs", "max",
               "isfinite", "isnan", "testing", "asarray", "array"],
