@@ -10,41 +10,19 @@ limit raises `CallTookTooLong`, an AssertionError: a check that fails, not a gra
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import signal
-import threading
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 # The limit of the visible blamed checks (the kit's), so that both sides wait as long.
-from rnn_course_student.checks import EARLIER_TIME_LIMIT_S  # noqa: F401  (re-exported)
+from rnn_course_student.checks import (  # noqa: F401  (EARLIER_TIME_LIMIT_S re-exported)
+    EARLIER_TIME_LIMIT_S,
+    EarlierTookTooLong,
+    stopped_after,
+)
 
 
 class CallTookTooLong(AssertionError):
     """A limited call did not return within its limit (it was stopped)."""
-
-
-class _Alarm(BaseException):
-    """Raised into the student's code at the limit: a BaseException, so that an `except
-    Exception` in that code lets it by."""
-
-
-@contextlib.contextmanager
-def _alarm(seconds: float) -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield  # no signals here: the cell's own limit applies
-        return
-
-    def stop(signum, frame):
-        raise _Alarm()
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def within(function: Callable, seconds: float) -> Callable:
@@ -59,9 +37,9 @@ def within(function: Callable, seconds: float) -> Callable:
         if hung:
             raise CallTookTooLong(hung[0])
         try:
-            with _alarm(seconds):
+            with stopped_after(seconds):
                 return function(*args, **kwargs)
-        except _Alarm:
+        except EarlierTookTooLong:
             hung.append(f"{getattr(function, '__name__', 'the function')} did not return "
                         f"within {seconds:g} s (stopped).")
             raise CallTookTooLong(hung[0]) from None

@@ -246,7 +246,7 @@ class EarlierTookTooLong(BaseException):
 
 
 @contextlib.contextmanager
-def _time_limit(seconds: float | None) -> Iterator[None]:
+def stopped_after(seconds: float | None) -> Iterator[None]:
     """Raises EarlierTookTooLong inside the block after `seconds` (SIGALRM, main thread only;
     elsewhere, or with None, the block runs unlimited and the cell's own limit applies)."""
     import signal
@@ -325,7 +325,7 @@ def check_blaming_earlier(run_checks: Callable[[], None], later: Callable, *,
     limit = limit if inspect.isfunction(later) or inspect.isclass(later) else None
     stderr = io.StringIO()
     try:
-        with contextlib.redirect_stderr(stderr), _time_limit(limit):
+        with contextlib.redirect_stderr(stderr), stopped_after(limit):
             run_checks()
         if not stderr.getvalue().strip():
             return
@@ -373,7 +373,7 @@ def mistake_named(exercise: str, function: Callable, **trusted_earlier: Callable
     swallowed = io.StringIO()
     try:
         with substituted(namespace, **trusted_earlier), contextlib.redirect_stdout(swallowed), \
-                contextlib.redirect_stderr(swallowed), _time_limit(limit):
+                contextlib.redirect_stderr(swallowed), stopped_after(limit):
             return name_mistake(exercise, function)
     except EarlierTookTooLong:
         return None
