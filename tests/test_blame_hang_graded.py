@@ -43,6 +43,11 @@ def _points(notebook) -> dict[str, float]:
             for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade")}
 
 
+def _source_points(assignment: str) -> dict[str, float]:
+    source = REPO / "course" / "source" / assignment / f"{assignment}.ipynb"
+    return _points(nbformat.read(source, 4))
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """{assignment: ({grade id: score}, {grade id: printed text}, rnn-grade's output)}."""
@@ -92,8 +97,7 @@ def graded(tmp_path_factory):
 def test_a_right_later_function_keeps_every_point_when_the_earlier_one_hangs(graded, assignment):
     scores, printed, output = graded[assignment]
     earlier, _, own, later = CASES[assignment]
-    maximum = _points(nbformat.read(REPO / "course" / "source" / assignment /
-                                    f"{assignment}.ipynb", 4))
+    maximum = _source_points(assignment)
     for grade_id in later:
         assert scores[grade_id] == maximum[grade_id], (grade_id, printed[grade_id], output)
     assert f"calls your {earlier}" in printed[later[0]], printed[later[0]]
@@ -103,8 +107,7 @@ def test_a_right_later_function_keeps_every_point_when_the_earlier_one_hangs(gra
 def test_the_hanging_function_loses_exactly_its_own_cells(graded, assignment):
     scores, printed, output = graded[assignment]
     _, _, own, later = CASES[assignment]
-    maximum = _points(nbformat.read(REPO / "course" / "source" / assignment /
-                                    f"{assignment}.ipynb", 4))
+    maximum = _source_points(assignment)
     for grade_id in own:
         assert scores[grade_id] == 0, (grade_id, printed[grade_id])
     # The cells after the later function's (other exercises, right answers) are not starved either.
